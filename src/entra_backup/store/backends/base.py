@@ -1,0 +1,85 @@
+"""The contract every storage backend fulfils.
+
+A backend stores immutable files under slash-separated names such as
+``data/3f/3f9a...`` or ``snapshots/0c1d...``. The repository layer above decides
+what the names and contents are; a backend only keeps bytes safe.
+
+Contract (checked by the conformance suite in ``tests/store/test_backend_conformance.py``):
+
+* ``create`` is atomic and exclusive: after it returns, the whole file is durable and
+  readable under its name; a crash during ``create`` leaves either nothing or the whole
+  file visible, never a prefix. Creating a name that already exists raises
+  :class:`AlreadyExists` and leaves the existing file untouched.
+* Files are never modified in place. To change a file, create a new name and delete the
+  old one.
+* ``read`` returns exactly the bytes given to ``create``; a missing name raises
+  :class:`NotFound`.
+* ``delete`` of a missing name raises :class:`NotFound`; deleting a file under an active
+  retention (object lock) raises :class:`ObjectLocked`.
+* ``list`` yields every file whose name starts with the prefix, in no particular order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+class BackendError(Exception):
+    """Base class of every storage backend failure."""
+
+
+class NotFound(BackendError):
+    """The named file does not exist."""
+
+
+class AlreadyExists(BackendError):
+    """A file with that name exists already; it was left untouched."""
+
+
+class ObjectLocked(BackendError):
+    """The file is under a retention period and cannot be deleted or overwritten."""
+
+
+class ReadOnlyBackend(BackendError):
+    """A write was attempted through a read-only backend."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A stored file's name and size in bytes."""
+
+    name: str
+    size: int
+
+
+class Backend(ABC):
+    """A flat namespace of immutable files."""
+
+    @abstractmethod
+    def create(self, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name`` atomically; raise AlreadyExists if taken."""
+
+    @abstractmethod
+    def read(self, name: str) -> bytes:
+        """Return the whole file."""
+
+    @abstractmethod
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        """Return ``length`` bytes from ``offset``; fewer only at the end of the file."""
+
+    @abstractmethod
+    def delete(self, name: str) -> None:
+        """Remove the file; raise ObjectLocked when a retention forbids it."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[FileInfo]:
+        """Yield the files whose names start with ``prefix``."""
+
+    @abstractmethod
+    def exists(self, name: str) -> bool:
+        """Whether a file of that name exists."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections and handles."""
