@@ -1,0 +1,1 @@
+"""Key providers: what wraps and unwraps a repository master key."""
