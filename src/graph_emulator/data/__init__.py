@@ -1,0 +1,1 @@
+"""Data files derived from Microsoft's published Graph schema."""

@@ -1,0 +1,1 @@
+"""Graph request handlers, one module per concern."""

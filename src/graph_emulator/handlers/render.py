@@ -1,0 +1,65 @@
+"""Turning stored objects into Graph's JSON: property selection, annotations, pages."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from graph_emulator.model import schema
+from graph_emulator.model.directory import Entry
+from graph_emulator.model.kinds import KINDS
+from graph_emulator.protocol import GraphRequest
+
+
+def odata_type(entry: Entry) -> str:
+    """The object's ``@odata.type`` annotation value."""
+    explicit = entry.data.get("@odata.type")
+    return str(explicit) if explicit else "#" + KINDS[entry.kind].odata_type
+
+
+def render(entry: Entry, select: list[str] | None, *, typed: bool = False) -> dict[str, Any]:
+    """The object as Graph returns it for the given ``$select`` (None: default set)."""
+    data = entry.data
+    if select is not None:
+        body = {name: data.get(name) for name in select}
+    elif entry.kind == "users":
+        body = {name: data.get(name) for name in schema.USER_DEFAULT}
+    else:
+        hidden = schema.NOT_DEFAULT.get(entry.kind, frozenset())
+        body = {k: v for k, v in data.items() if k not in hidden and not k.startswith("@")}
+    if typed or "@odata.type" in data:
+        return {"@odata.type": odata_type(entry), **body}
+    return body
+
+
+def context_url(request: GraphRequest, fragment: str, select: list[str] | None = None) -> str:
+    """The ``@odata.context`` URL of a response."""
+    if select:
+        fragment += "(" + ",".join(s for s in select if s != "id" or len(select) == 1) + ")"
+    return f"{request.base_url}/$metadata#{fragment}"
+
+
+def next_link(request: GraphRequest, **replace: str) -> str:
+    """The request's own URL with some query options replaced (``$skiptoken=...``)."""
+    query = {k: v for k, v in request.query.items() if k.lower() != "$skiptoken"}
+    query.update(replace)
+    encoded = urlencode(query, quote_via=quote, safe="$,'()=:")
+    return f"{request.base_url}{request.path}?{encoded}"
+
+
+def page(
+    request: GraphRequest,
+    context: str,
+    items: list[dict[str, Any]],
+    *,
+    next_url: str | None = None,
+    count: int | None = None,
+) -> dict[str, Any]:
+    """A collection response body."""
+    body: dict[str, Any] = {"@odata.context": context}
+    if count is not None:
+        body["@odata.count"] = count
+    if next_url is not None:
+        body["@odata.nextLink"] = next_url
+    body["value"] = items
+    return body

@@ -1,0 +1,1 @@
+"""OData query handling as the directory service does it."""
