@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from graph_emulator.handlers import collections, relations
+from graph_emulator.handlers import collections, delta, relations
 from graph_emulator.model.kinds import KINDS
 from graph_emulator.routing import Handler, Router
 
@@ -77,4 +77,5 @@ def build_router() -> Router:
     for kind in KINDS:
         _register_kind_reads(router, kind)
     _register_assignment_reads(router)
+    delta.register(router)
     return router

@@ -242,6 +242,11 @@ class Directory:
         recent.reverse()
         return recent
 
+    def kind_of(self, object_id: str) -> str | None:
+        """The kind of an object, live, recycled or hard-deleted; None if never seen."""
+        entry = self.live.get(object_id) or self.recycle.get(object_id)
+        return entry.kind if entry is not None else self._gone.get(object_id)
+
     def is_gone(self, object_id: str) -> bool:
         """Whether an object was hard-deleted."""
         return object_id in self._gone
