@@ -119,7 +119,8 @@ def _updated(directory: Directory, plan: Plan, entry: Entry, since: int) -> Chan
         return None
     refs.sort(key=lambda ref: ref[0])
     if plan.minimal:
-        body = {name: entry.data.get(name) for name in sorted(changed) if name != "id"}
+        body = {name: entry.data.get(name) for name in sorted(changed)
+                if name != "id" and not name.startswith("@")}
         body["id"] = entry.id
     else:
         body = render(entry, _properties(plan))

@@ -28,10 +28,10 @@ def serve_delta(ctx: Context, kind: str) -> GraphResponse:
     if query.token is not None:
         _check_fresh(ctx, settings, query.token)
     current = _round(ctx, settings, kind, query)
-    if query.latest:
-        return _respond(ctx, query, current, PageResult(), minimal=False)
     minimal = query.minimal and current.phase == CHANGES
     plan = make_plan(kind, current.select, current.since, minimal)
+    if query.latest:
+        return _respond(ctx, query, current, PageResult(), minimal=False)
     start = Position(current.cursor, current.partial, current.replays)
     seed = f"{settings.seed}|{ctx.tenant.tenant_id}|{kind}|{current.since}|" \
            f"{current.upto}|{current.cursor}|{current.partial}"
