@@ -1,0 +1,23 @@
+"""Every delta route the emulator serves is one Microsoft's v1.0 endpoint list names."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from graph_emulator.routes import build_router
+
+ENDPOINTS = (Path(__file__).resolve().parents[3] / ".." / "shared" / "graph-reference"
+             / "msgraph-v1.0-endpoints.sqlite")
+
+
+def test_delta_routes_are_in_the_endpoint_list() -> None:
+    with sqlite3.connect(ENDPOINTS) as db:
+        known = {row[0] for row in db.execute(
+            "SELECT path FROM endpoints WHERE graphVersion = 'v1.0'")}
+    served = {route["path"].removeprefix("/v1.0") for route in build_router().describe()}
+    delta = {path for path in served if path.rsplit("/", 1)[-1].endswith(("delta", "delta()"))}
+    canonical = {path.replace("microsoft.graph.", "").removesuffix("()") + "()"
+                 for path in delta}
+    assert len(canonical) == 8
+    assert canonical <= known
