@@ -6,10 +6,13 @@ Base costs in resource units are the identity service's documented ones
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
+from graph_emulator.context import Context
 from graph_emulator.handlers import collections, delta, relations
 from graph_emulator.model.kinds import KINDS
+from graph_emulator.protocol import GraphResponse
 from graph_emulator.routing import Handler, Router
 
 READ_COST = {"users": 2, "applications": 2, "oauth2PermissionGrants": 2, "subscribedSkus": 3}
@@ -55,8 +58,8 @@ def _register_kind_reads(router: Router, kind: str) -> None:
                    permissions, resource_units=NAV_COST.get(navigation, 1))
 
 
-def _bind(function: object, kind: str) -> Handler:
-    return partial(function, kind=kind)  # type: ignore[call-arg, arg-type, return-value]
+def _bind(function: Callable[[Context, str], GraphResponse], kind: str) -> Handler:
+    return lambda ctx: function(ctx, kind)
 
 
 def _register_assignment_reads(router: Router) -> None:

@@ -23,7 +23,8 @@ NOT_DEFAULT: dict[str, frozenset[str]] = {
     # Returned only when selected: properties the list pages mark "Returned only on $select".
     "groups": frozenset({
         "allowExternalSenders", "autoSubscribeNewMembers", "hideFromAddressLists",
-        "hideFromOutlookClients", "isSubscribedByMail", "unseenCount", "membershipRuleProcessingStatus",
+        "hideFromOutlookClients", "isSubscribedByMail", "unseenCount",
+        "membershipRuleProcessingStatus",
         "assignedLabels", "accessType", "isArchived", "hasMembersWithLicenseErrors",
     }),
     "applications": frozenset(),

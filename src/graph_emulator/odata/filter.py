@@ -80,9 +80,9 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
         return False
     try:
-        return {
+        return bool({
             "gt": left > right, "ge": left >= right, "lt": left < right, "le": left <= right,
-        }[op]
+        }[op])
     except TypeError:
         return False
 
@@ -107,7 +107,7 @@ class _Parser:
         return token
 
     def expect(self, value: str) -> None:
-        kind, text = self.take()
+        _, text = self.take()
         if text.lower() != value:
             raise invalid(f"Expected '{value}' but found '{text}' in '{self.text}'.")
 
@@ -248,10 +248,9 @@ class _Parser:
             items = _resolve(o, collection)
             if not isinstance(items, list):
                 return False
-            wrapped = [item if isinstance(item, dict) else item for item in items]
             if quantifier == "any":
-                return any(_apply(inner, item) for item in wrapped)
-            return all(_apply(inner, item) for item in wrapped)
+                return any(_apply(inner, item) for item in items)
+            return all(_apply(inner, item) for item in items)
 
         return check
 

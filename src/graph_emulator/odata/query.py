@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from graph_emulator.model import schema
+from graph_emulator.model.kinds import KINDS
 from graph_emulator.odata.filter import CompiledFilter, compile_filter, require_supported
 from graph_emulator.protocol import GraphError, GraphRequest, bad_request, unsupported_query
 
@@ -115,7 +116,7 @@ def _select(raw: str, kind: str) -> list[str]:
             raise GraphError(
                 400, "BadRequest",
                 f"Could not find a property named '{bare}' on type "
-                f"'{schema.KINDS[kind].odata_type}'.",
+                f"'{KINDS[kind].odata_type}'.",
             )
     if "id" not in names:
         names.append("id")
