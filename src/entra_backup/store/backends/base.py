@@ -4,7 +4,7 @@ A backend stores immutable files under slash-separated names such as
 ``data/3f/3f9a...`` or ``snapshots/0c1d...``. The repository layer above decides
 what the names and contents are; a backend only keeps bytes safe.
 
-Contract (checked by the conformance suite in ``tests/store/test_backend_conformance.py``):
+Contract (checked by the conformance suite in ``tests/store/backends/``):
 
 * ``create`` is atomic and exclusive: after it returns, the whole file is durable and
   readable under its name; a crash during ``create`` leaves either nothing or the whole
@@ -17,6 +17,9 @@ Contract (checked by the conformance suite in ``tests/store/test_backend_conform
 * ``delete`` of a missing name raises :class:`NotFound`; deleting a file under an active
   retention (object lock) raises :class:`ObjectLocked`.
 * ``list`` yields every file whose name starts with the prefix, in no particular order.
+* Names are relative slash-separated paths; an absolute name, an empty segment or a ``.``
+  or ``..`` segment raises :class:`InvalidName`.
+* Temporary failures raise :class:`TransientError`; retrying is a wrapper's job.
 """
 
 from __future__ import annotations
@@ -44,6 +47,18 @@ class ObjectLocked(BackendError):
 
 class ReadOnlyBackend(BackendError):
     """A write was attempted through a read-only backend."""
+
+
+class TransientError(BackendError):
+    """A temporary failure (timeout, throttling, server error); the same call may succeed later.
+
+    Backends raise it so that a retrying wrapper knows what is safe to retry; they never
+    retry by themselves.
+    """
+
+
+class InvalidName(BackendError, ValueError):
+    """The name is not a relative, slash-separated path without ``.`` or ``..`` segments."""
 
 
 @dataclass(frozen=True, slots=True)
