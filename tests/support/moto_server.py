@@ -36,11 +36,12 @@ class MotoServer:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` pointed at this server."""
-        return boto3.session.Session(
+        session: Any = boto3.session.Session(
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
             region_name=self.region,
-        ).client(service, endpoint_url=self.endpoint_url)
+        )
+        return session.client(service, endpoint_url=self.endpoint_url)
 
 
 def _free_port() -> int:

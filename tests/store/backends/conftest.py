@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,8 +47,9 @@ def backend_s3_client(moto_server: MotoServer) -> Iterator[Any]:
 def make_s3_backend(moto_server: MotoServer, backend_s3_client: Any) -> S3BackendMaker:
     """Build an S3Backend on the test server (sharing one client) for ``bucket``."""
 
-    def make(bucket: str, **options: Any) -> S3Backend:
-        return S3Backend(s3_settings(moto_server, bucket, **options), client=backend_s3_client)
+    def make(bucket: str, clock: Callable[[], float] = time.time, **options: Any) -> S3Backend:
+        settings = s3_settings(moto_server, bucket, **options)
+        return S3Backend(settings, client=backend_s3_client, clock=clock)
 
     return make
 
