@@ -1,0 +1,109 @@
+"""A key provider that wraps the master key with an AWS KMS key (bring your own key).
+
+``wrap`` calls KMS Encrypt on the master key with the repository id as encryption context
+(``entra-backup:repository``); ``unwrap`` calls Decrypt with the same context and the
+provider's key id, so a blob from another repository or another KMS key fails with
+:class:`WrongKey`. The wrapped blob is JSON naming the key ARN KMS reported, so an error
+can say which key the repository expects. The master key never leaves the process except
+to KMS over TLS; KMS keeps the key material.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from entra_backup.store.keys.base import KeyProvider, KeyProviderError, WrongKey
+
+CONTEXT_KEY = "entra-backup:repository"
+_FORMAT_VERSION = 1
+_WRONG_KEY_CODES = frozenset({
+    "InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException",
+})
+
+
+class AwsKmsKeyProvider(KeyProvider):
+    """Wraps master keys with one KMS key, named by id, ARN or alias."""
+
+    kind = "aws-kms"
+
+    def __init__(
+        self,
+        key_id: str,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        client: Any | None = None,
+    ) -> None:
+        if not key_id:
+            raise KeyProviderError("an AWS KMS key id, ARN or alias is required")
+        self.key_id = key_id
+        self._client = client if client is not None else _make_client(region, endpoint_url)
+
+    def wrap(self, master_key: bytes, *, context: bytes) -> bytes:
+        """Encrypt ``master_key`` under the KMS key, bound to ``context``."""
+        try:
+            response = self._client.encrypt(
+                KeyId=self.key_id,
+                Plaintext=master_key,
+                EncryptionContext=_context(context),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise KeyProviderError(f"AWS KMS could not wrap with key {self.key_id}: {exc}") from exc
+        blob = {
+            "version": _FORMAT_VERSION,
+            "key_arn": response["KeyId"],
+            "ciphertext": base64.b64encode(response["CiphertextBlob"]).decode("ascii"),
+        }
+        return json.dumps(blob, sort_keys=True).encode()
+
+    def unwrap(self, wrapped: bytes, *, context: bytes) -> bytes:
+        """Decrypt with KMS; raise WrongKey if this key or context does not open it."""
+        key_arn, ciphertext = _parse(wrapped)
+        try:
+            response = self._client.decrypt(
+                KeyId=self.key_id,
+                CiphertextBlob=ciphertext,
+                EncryptionContext=_context(context),
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _WRONG_KEY_CODES:
+                raise WrongKey(
+                    f"KMS key {self.key_id} does not open this repository key "
+                    f"(wrapped with {key_arn} for another repository or key): {code}"
+                ) from exc
+            raise KeyProviderError(f"AWS KMS could not unwrap with {self.key_id}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise KeyProviderError(f"AWS KMS is unreachable: {exc}") from exc
+        return bytes(response["Plaintext"])
+
+
+def _make_client(region: str | None, endpoint_url: str | None) -> Any:
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10)
+    return boto3.session.Session(region_name=region).client(
+        "kms", endpoint_url=endpoint_url, config=config
+    )
+
+
+def _context(repository_id: bytes) -> dict[str, str]:
+    """KMS contexts are strings: ASCII ids go in as they are, other bytes as base64."""
+    if repository_id.isascii() and repository_id.decode("ascii").isprintable():
+        return {CONTEXT_KEY: repository_id.decode("ascii")}
+    return {CONTEXT_KEY: "b64:" + base64.b64encode(repository_id).decode("ascii")}
+
+
+def _parse(wrapped: bytes) -> tuple[str, bytes]:
+    try:
+        blob = json.loads(wrapped)
+        if blob["version"] != _FORMAT_VERSION:
+            raise KeyProviderError(f"unknown aws-kms wrapped key version {blob['version']}")
+        return str(blob["key_arn"]), base64.b64decode(blob["ciphertext"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise KeyProviderError(f"the aws-kms wrapped key is malformed: {exc}") from exc
