@@ -171,6 +171,8 @@ class RepositoryLock:
     def start_refreshing(self, interval: float | None = None) -> None:
         """Refresh in a daemon thread every ``interval`` seconds (default ``ttl / 4``)."""
         self.ensure_held()
+        if self._refresher is not None:
+            raise LockError("the lock is already being refreshed")
         self._stop.clear()
         period = self.ttl / 4 if interval is None else interval
         self._refresher = threading.Thread(
