@@ -13,6 +13,8 @@ from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.backends.memory import MemoryBackend
 from entra_backup.store.backends.s3 import ObjectLockPolicy
 from entra_backup.store.backends.wrappers import ReadOnlyView, RetryingBackend
+from tests.store.backends.conftest import BucketMaker
+from tests.support.moto_server import MotoServer
 
 
 def test_a_path_opens_a_retrying_local_backend(tmp_path: Path) -> None:
@@ -71,3 +73,18 @@ def test_s3_url_on_aws_uses_virtual_hosts() -> None:
 def test_bad_locations_are_explained(location: str, message: str) -> None:
     with pytest.raises(BackendUrlError, match=message):
         open_backend(location)
+
+
+def test_an_s3_location_reaches_the_server(
+    moto_server: MotoServer, make_bucket: BucketMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", moto_server.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto_server.secret_access_key)
+    bucket = make_bucket()
+    location = f"s3://{bucket}/repo?endpoint={moto_server.endpoint_url}&region={moto_server.region}"
+    backend = open_backend(location)
+    backend.create("config", b"settings")
+    reader = open_backend(location, read_only=True)
+    assert reader.read("config") == b"settings"
+    reader.close()
+    backend.close()
