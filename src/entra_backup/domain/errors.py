@@ -1,0 +1,29 @@
+"""The engine's error tree. Each class has a stable exit code for the CLI.
+
+Codes follow borg's habit: 0 success, 1 a warning-level outcome, 2 usage errors, and a
+distinct code per error family so scripts can tell them apart.
+"""
+
+from __future__ import annotations
+
+
+class EntraBackupError(Exception):
+    """Base class of every error the product reports to a user."""
+
+    exit_code = 10
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(EntraBackupError):
+    """The command line or a configuration value is invalid."""
+
+    exit_code = 2
+
+
+class ConfigurationError(EntraBackupError):
+    """The configuration file or environment is invalid or incomplete."""
+
+    exit_code = 3
