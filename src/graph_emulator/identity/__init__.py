@@ -1,0 +1,40 @@
+"""The emulator's Microsoft identity platform: tenants, app registrations, tokens.
+
+It serves OpenID discovery, the JWKS and the v2.0 token endpoint (client credentials with
+a secret or a certificate), and authenticates the bearer tokens Graph calls carry.
+"""
+
+from graph_emulator.identity.certs import TlsMaterial, ensure_tls_files, server_ssl_context
+from graph_emulator.identity.graph_errors import AuthError, permission_denied
+from graph_emulator.identity.permissions import (
+    BACKUP_READ_PERMISSIONS,
+    PRODUCT_PERMISSIONS,
+    PRODUCT_READ_PERMISSIONS,
+    PRODUCT_WRITE_PERMISSIONS,
+)
+from graph_emulator.identity.registry import AppRegistration, Registry, RegistryError, TenantRecord
+from graph_emulator.identity.routes import identity_routes
+from graph_emulator.identity.service import IdentityService
+from graph_emulator.identity.tokens import Principal, TokenError, TokenFailure, TokenIssuer
+
+__all__ = [
+    "BACKUP_READ_PERMISSIONS",
+    "PRODUCT_PERMISSIONS",
+    "PRODUCT_READ_PERMISSIONS",
+    "PRODUCT_WRITE_PERMISSIONS",
+    "AppRegistration",
+    "AuthError",
+    "IdentityService",
+    "Principal",
+    "Registry",
+    "RegistryError",
+    "TenantRecord",
+    "TlsMaterial",
+    "TokenError",
+    "TokenFailure",
+    "TokenIssuer",
+    "ensure_tls_files",
+    "identity_routes",
+    "permission_denied",
+    "server_ssl_context",
+]
