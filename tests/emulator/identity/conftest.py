@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -120,3 +122,20 @@ def world(tls: TlsMaterial, signing_key: SigningKey,
         yield World(server, service, clock, contoso, fabrikam, *parties)
 
 
+
+
+@pytest.fixture
+def http(world: World) -> Iterator[httpx.Client]:
+    """An HTTPS client that trusts only the emulator's CA."""
+    context = ssl.create_default_context(cafile=world.ca)
+    with httpx.Client(base_url=world.server.base_url, verify=context) as client:
+        yield client
+
+
+def secret_token(http: httpx.Client, world: World, party: Party) -> str:
+    """An access token for ``party`` obtained with its secret."""
+    response = http.post(f"/{party.app.tenant_id}/oauth2/v2.0/token", data={
+        "grant_type": "client_credentials", "client_id": party.client_id,
+        "client_secret": party.secret or "", "scope": "https://graph.microsoft.com/.default"})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
