@@ -109,7 +109,7 @@ def _application(world: World, rand: Rand, identity: tuple[str, str, str], arche
         "info": {"logoUrl": None, "marketingUrl": None, "privacyStatementUrl": None,
                  "supportUrl": None, "termsOfServiceUrl": None},
         "isDeviceOnlyAuthSupported": None, "isFallbackPublicClient": archetype == "spa" or None,
-        "keyCredentials": _key_credentials(world, rand) if archetype == "daemon" else [],
+        "keyCredentials": _key_credentials(rand) if archetype == "daemon" else [],
         "notes": None, "optionalClaims": None,
         "parentalControlSettings": {"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"},
         "passwordCredentials": _secrets(rand, created) if archetype in ("web", "daemon") else [],
@@ -196,8 +196,8 @@ def _permissions(archetype: str, rand: Rand) -> list[wk.GraphPermission]:
     return [_SCOPES[value] for value in _SIGN_IN]
 
 
-def _key_credentials(world: World, rand: Rand) -> list[dict[str, Any]]:
-    certificate = rand.pick(certificates(world.spec.seed))
+def _key_credentials(rand: Rand) -> list[dict[str, Any]]:
+    certificate = rand.pick(certificates())
     return [{"customKeyIdentifier": certificate.thumbprint_base64,
              "displayName": certificate.subject,
              "endDateTime": certificate.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),

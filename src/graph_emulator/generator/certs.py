@@ -3,8 +3,9 @@
 The output of a seed must be byte-identical across runs, and ``cryptography`` draws RSA
 keys from the operating system's entropy. So the primes come from the seeded stream
 (Miller-Rabin) and the key is assembled from them; PKCS#1 v1.5 signatures are
-deterministic, which makes the whole certificate a function of the seed. A few are made
-per seed and shared by the applications.
+deterministic, which makes the whole certificate a function of the stream. Key generation
+costs about a quarter of a second, so a few certificates are made once per process, the
+same for every tenant, and shared by the applications.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ class Certificate:
     not_after: datetime
 
 
-@lru_cache(maxsize=8)
-def certificates(seed: int, count: int = 2) -> tuple[Certificate, ...]:
-    """``count`` certificates determined by ``seed``."""
-    rand = Rand(seed, "certificates")
+@lru_cache(maxsize=1)
+def certificates(count: int = 2) -> tuple[Certificate, ...]:
+    """``count`` certificates, always the same ones."""
+    rand = Rand(0, "certificates")
     subjects = ("CN=automation", "CN=integration-service", "CN=reporting-daemon")
     return tuple(_certificate(rand, subjects[i % len(subjects)], i) for i in range(count))
 
