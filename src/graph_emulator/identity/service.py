@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graph_emulator.clock import Clock
 from graph_emulator.identity import sts_errors
 from graph_emulator.identity.discovery import jwks, openid_configuration
 from graph_emulator.identity.graph_errors import AuthError, bearer_token
-from graph_emulator.identity.registry import Registry
+from graph_emulator.identity.registry import Registry, RegistryError
 from graph_emulator.identity.token_endpoint import TokenEndpoint, TokenRequest
 from graph_emulator.identity.tokens import Principal, TokenError, TokenIssuer
 
@@ -23,6 +23,36 @@ class IdentityService:
         self.registry = registry or Registry()
         self.issuer = issuer or TokenIssuer(clock)
         self.token_endpoint = TokenEndpoint(self.registry, self.issuer, clock)
+
+    def add_tenant(self, tenant_id: str, initial_domain: str) -> None:
+        """Register a tenant by id and initial domain (``{name}.onmicrosoft.com``)."""
+        name, _, suffix = initial_domain.lower().partition(".")
+        if suffix != "onmicrosoft.com":
+            raise RegistryError(f"{initial_domain!r} is not an initial *.onmicrosoft.com domain")
+        self.registry.add_tenant(name, tenant_id=tenant_id)
+
+    def create_app(self, tenant_id: str, display_name: str, permissions: Iterable[str], *,
+                   certificate_pem: str | bytes | None = None) -> tuple[str, str]:
+        """Register an app with a new client secret (and a certificate if given).
+
+        Returns the client id and the secret's value, which is not stored anywhere.
+        """
+        app = self.registry.add_app(tenant_id, display_name, permissions)
+        if certificate_pem:
+            self.registry.add_certificate(app, certificate_pem)
+        return app.client_id, self.registry.add_secret(app)
+
+    def export_state(self) -> dict[str, Any]:
+        """The registry as a JSON-able dict (secrets as hashes only)."""
+        return self.registry.to_dict()
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Replace tenants and apps with a state from :meth:`export_state`.
+
+        The signing key stays: tokens issued before a rollback keep verifying.
+        """
+        self.registry = Registry.from_dict(state)
+        self.token_endpoint = TokenEndpoint(self.registry, self.issuer, self.clock)
 
     def authenticate(self, authorization_header: str | None,
                      tenant_hint: str | None = None) -> Principal:
