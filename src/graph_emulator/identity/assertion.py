@@ -102,9 +102,9 @@ def _thumbprint_hex(encoded: str | None) -> str | None:
     """A base64url thumbprint header as hex; clients send it with or without padding."""
     if not encoded:
         return None
+    bare = encoded.rstrip("=")
     try:
-        return base64.urlsafe_b64decode(encoded.rstrip("=") + "=" * (-len(encoded.rstrip("="))
-                                                                   % 4)).hex().upper()
+        return base64.urlsafe_b64decode(bare + "=" * (-len(bare) % 4)).hex().upper()
     except ValueError:
         return encoded.upper()
 
