@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from graph_emulator import identity
@@ -20,6 +21,7 @@ from graph_emulator.clock import Clock
 from graph_emulator.control import ControlError, control_routes
 from graph_emulator.emulator import Emulator
 from graph_emulator.generator import TenantSpec, TenantSummary, generate_tenant
+from graph_emulator.gates import install as install_gates
 from graph_emulator.handlers.delta import reset_delta_tokens
 from graph_emulator.model.kinds import KINDS
 from graph_emulator.model.loader import DirectoryLoader
@@ -71,11 +73,13 @@ class Runtime:
         self.gates = install_gates(self.emulator, throttle=options.throttle,
                                    fault_rate=options.fault_rate, seed=options.seed)
         self.control_token = secrets.token_urlsafe(16)
+        self.base_url = ""
+        self.ca_bundle = ""
         self._checkpoints: dict[str, bytes] = {}
         self._server: HttpsServer | None = None
         self.summary = self.create_tenant(options.users, options.seed, "contoso")
         self.tenant_id = self.summary.tenant_id
-        self.client_id, self.client_secret = self.identity.create_app(
+        self.client_id, self.client_secret = self.create_app(
             self.tenant_id, "Entra Backup (demo)", identity.PRODUCT_PERMISSIONS
         )
         self.checkpoint("initial")
@@ -91,8 +95,19 @@ class Runtime:
         tenant = self.emulator.add_tenant(Tenant(tenant_id, name))
         spec = TenantSpec(users=users, seed=seed, tenant_id=tenant_id, tenant_name=name)
         summary = generate_tenant(DirectoryLoader(tenant.directory), spec)
-        self.identity.add_tenant(tenant_id, tenant.initial_domain)
+        self.identity.registry.add_tenant(name, tenant_id=tenant_id,
+                                          domains=tenant.verified_domains())
         return summary
+
+    def create_app(self, tenant_id: str, display_name: str, permissions: Iterable[str],
+                   certificate_pem: str | None = None) -> tuple[str, str]:
+        """Register an app with the given application permissions; (client id, secret)."""
+        registry = self.identity.registry
+        app = registry.add_app(tenant_id, display_name, permissions)
+        secret = registry.add_secret(app)
+        if certificate_pem:
+            registry.add_certificate(app, certificate_pem)
+        return app.client_id, secret
 
     def create_tenant_from_control(self, body: dict[str, Any]) -> dict[str, Any]:
         users = int(body.get("users", 50))
@@ -100,7 +115,7 @@ class Runtime:
             raise ControlError(f"'users' must be between 1 and {MAX_USERS}")
         summary = self.create_tenant(users, int(body.get("seed", 1)),
                                      str(body.get("name", "fabrikam")))
-        client_id, secret = self.identity.create_app(
+        client_id, secret = self.create_app(
             summary.tenant_id, "Entra Backup", identity.PRODUCT_PERMISSIONS)
         return {**self.connection_info(), "tenant_id": summary.tenant_id,
                 "authority": f"{self.base_url}/{summary.tenant_id}",
@@ -113,9 +128,10 @@ class Runtime:
         permissions = body.get("permissions", [])
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise ControlError("'permissions' must be a list of permission names")
-        client_id, secret = self.identity.create_app(
-            tenant_id, str(body.get("display_name", "app")), frozenset(permissions),
-            certificate_pem=body.get("certificate_pem"),
+        pem = body.get("certificate_pem")
+        client_id, secret = self.create_app(
+            tenant_id, str(body.get("display_name", "app")), permissions,
+            certificate_pem=str(pem) if pem else None,
         )
         return {"tenant_id": tenant_id, "client_id": client_id, "client_secret": secret}
 
@@ -139,12 +155,22 @@ class Runtime:
     # --- state -------------------------------------------------------------------------
 
     def _state(self) -> bytes:
-        return pickle.dumps((self.emulator.tenants, self.identity.export_state()))
+        return pickle.dumps((self.emulator.tenants, self.identity.registry.to_dict()))
 
     def _apply(self, blob: bytes) -> None:
-        tenants, identity_state = pickle.loads(blob)  # noqa: S301 - our own checkpoint
+        # Directories are replaced; app registrations are merged, so credentials handed
+        # out since the checkpoint keep working.
+        tenants, registry_state = pickle.loads(blob)  # noqa: S301 - our own checkpoint
         self.emulator.tenants = tenants
-        self.identity.import_state(identity_state)
+        saved = identity.Registry.from_dict(registry_state)
+        registry = self.identity.registry
+        for record in saved.tenants():
+            if registry.find_tenant(record.tenant_id) is None:
+                registry.add_tenant(record.name, tenant_id=record.tenant_id,
+                                    domains=record.domains)
+        for app in saved.apps():
+            if registry.app(app.tenant_id, app.client_id) is None:
+                registry.import_app(app)
 
     def checkpoint(self, name: str) -> dict[str, Any]:
         """Remember the whole state in memory under ``name``."""
@@ -178,8 +204,8 @@ class Runtime:
 
     def listen(self) -> HttpsServer:
         """Bind the socket and prepare the HTTPS server (serve it with serve_forever)."""
-        tls_paths = identity.ensure_certificates(self.options.state_dir)
-        tls = TlsFiles(tls_paths.certificate, tls_paths.key, tls_paths.ca_bundle)
+        material = identity.ensure_tls_files(self.options.state_dir)
+        tls = TlsFiles(material.certificate, material.key, material.ca_bundle)
         sock = bind(self.options.host, self.options.port)
         host = self.options.host if ":" not in self.options.host else f"[{self.options.host}]"
         self.base_url = f"https://{host}:{sock.getsockname()[1]}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msal
+import requests
 
 from graph_emulator.runtime import Options, Runtime
 
@@ -16,12 +18,17 @@ GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
 
 def acquire_token(authority: str, client_id: str, secret: str, ca_bundle: str) -> dict[str, Any]:
     """A client-credentials token from the emulator's token endpoint, through MSAL."""
+    # requests lets REQUESTS_CA_BUNDLE override MSAL's verify= option, so the CA is
+    # pinned on a session that ignores the environment.
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca_bundle
     application = msal.ConfidentialClientApplication(
         client_id,
         client_credential=secret,
         authority=authority,
         instance_discovery=False,
-        verify=ca_bundle,
+        http_client=session,
     )
     result: dict[str, Any] = application.acquire_token_for_client(scopes=GRAPH_SCOPE)
     return result
@@ -58,18 +65,22 @@ class LiveEmulator:
             self._token = str(result["access_token"])
         return self._token
 
+    def verify(self) -> ssl.SSLContext:
+        """A TLS context trusting only the emulator's CA."""
+        return ssl.create_default_context(cafile=self.ca_bundle)
+
     def http(self, token: str | None = None) -> httpx.Client:
         """A client for Graph calls, authorised and trusting the emulator's CA."""
         return httpx.Client(
             base_url=self.graph_url + "/",
-            verify=self.ca_bundle,
+            verify=self.verify(),
             headers={"Authorization": f"Bearer {token or self.token()}"},
             timeout=30,
         )
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call the control endpoint and return its JSON answer."""
-        with httpx.Client(verify=self.ca_bundle, timeout=30) as client:
+        with httpx.Client(verify=self.verify(), timeout=30) as client:
             response = client.request(method, self.control_url + path, json=body)
         response.raise_for_status()
         return response.json()

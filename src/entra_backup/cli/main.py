@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+# Typer 0.29 vendors click; its exceptions are what a parse error raises.
+from typer._click import exceptions as click_errors
 
 from entra_backup import __version__
 from entra_backup.cli import demo_cmd, emulator_cmd
@@ -23,7 +25,7 @@ app.add_typer(emulator_cmd.app, name="emulator")
 app.command("demo")(demo_cmd.demo)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
@@ -43,14 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return its exit code instead of raising."""
     try:
         result = app(args=argv, prog_name="entra-backup", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError:
-        return 2
-    except click.UsageError as exc:
+    except click_errors.NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            print(exc.ctx.get_help())
+        return 0
+    except click_errors.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "entra-backup"
         return fail(f"{exc.format_message()} (see '{command} --help')", 2)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         return fail("interrupted", 130)
     except EntraBackupError as exc:
         return fail(exc.message, exc.exit_code)

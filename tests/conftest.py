@@ -1,0 +1,34 @@
+"""Shared fixtures: a real emulator over HTTPS for the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.support.live_emulator import LiveEmulator
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "graph-reference"
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
+    """An emulator with a generated tenant of about 120 users, throttling off."""
+    from tests.support.live_emulator import LiveEmulator
+
+    live = LiveEmulator.start(tmp_path_factory.mktemp("emulator"), users=120, seed=7,
+                              throttle="off")
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """Microsoft's published Graph reference data, pinned beside the project."""
+    assert REFERENCE.is_dir(), f"the Graph reference data is missing: {REFERENCE}"
+    return REFERENCE

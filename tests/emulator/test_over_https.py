@@ -1,0 +1,102 @@
+"""The emulator end to end: HTTPS, MSAL tokens, paging, permissions, the control endpoint."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.live_emulator import LiveEmulator, acquire_token
+
+USERS = 120
+
+
+def test_users_page_through_every_user_exactly_once(emulator: LiveEmulator) -> None:
+    seen: list[str] = []
+    pages = 0
+    with emulator.http() as client:
+        url: str | None = "users?$top=50&$select=id,displayName,userPrincipalName"
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            seen += [user["id"] for user in body["value"]]
+            assert all(set(user) == {"id", "displayName", "userPrincipalName"}
+                       for user in body["value"])
+            url = body.get("@odata.nextLink")
+            pages += 1
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == USERS
+
+
+def test_count_needs_consistency_level_eventual(emulator: LiveEmulator) -> None:
+    with emulator.http() as client:
+        refused = client.get("users", params={"$count": "true"})
+        counted = client.get("users", params={"$count": "true", "$top": "5"},
+                             headers={"ConsistencyLevel": "eventual"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "Request_BadRequest"
+    assert counted.status_code == 200
+    assert counted.json()["@odata.count"] == USERS
+    assert len(counted.json()["value"]) == 5
+
+
+def test_unknown_property_in_select_is_refused_like_graph(emulator: LiveEmulator) -> None:
+    with emulator.http() as client:
+        response = client.get("users", params={"$select": "displayName,favouriteColour"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "favouriteColour" in error["message"]
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+
+
+def test_a_call_without_a_token_gets_401(emulator: LiveEmulator) -> None:
+    with httpx.Client(verify=emulator.verify()) as client:
+        response = client.get(emulator.graph_url + "/users")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert response.json()["error"]["message"] == "Access token is empty."
+
+
+def test_an_app_without_the_permission_gets_403(emulator: LiveEmulator) -> None:
+    app = emulator.control("POST", "/apps", {"permissions": ["Group.Read.All"]})
+    token = acquire_token(emulator.authority, app["client_id"], app["client_secret"],
+                          emulator.ca_bundle)["access_token"]
+    with emulator.http(token) as client:
+        users = client.get("users")
+        groups = client.get("groups")
+    assert users.status_code == 403
+    assert users.json()["error"]["code"] == "Authorization_RequestDenied"
+    assert groups.status_code == 200
+
+
+def test_a_token_expires_on_the_emulator_clock(tmp_path_factory: pytest.TempPathFactory) -> None:
+    live = LiveEmulator.start(tmp_path_factory.mktemp("expiry"), users=5, seed=3,
+                              throttle="off")
+    try:
+        with live.http() as client:
+            assert client.get("organization").status_code == 200
+            live.control("POST", "/clock/advance", {"seconds": 3600})
+            expired = client.get("organization")
+        assert expired.status_code == 401
+        assert "expired" in expired.json()["error"]["message"]
+    finally:
+        live.stop()
+
+
+def test_control_endpoint_lists_routes_and_refuses_bad_input(emulator: LiveEmulator) -> None:
+    routes = emulator.control("GET", "/routes")
+    paths = {route["path"] for route in routes}
+    assert {"/v1.0/users", "/v1.0/groups/{id}/members", "/v1.0/users/delta"} <= paths
+    with httpx.Client(verify=emulator.verify()) as client:
+        bad = client.post(emulator.control_url + "/clock/advance", json={"seconds": -5})
+        wrong_secret = client.get(emulator.control_url.rsplit("/", 1)[0] + "/nope/routes")
+    assert bad.status_code == 400
+    assert "seconds" in bad.json()["error"]
+    assert wrong_secret.status_code == 404
+
+
+def test_request_ids_and_client_request_ids_are_echoed(emulator: LiveEmulator) -> None:
+    with emulator.http() as client:
+        response = client.get("organization", headers={"client-request-id": "abc-123"})
+    assert response.headers["client-request-id"] == "abc-123"
+    assert len(response.headers["request-id"]) == 36
