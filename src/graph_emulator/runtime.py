@@ -155,22 +155,12 @@ class Runtime:
     # --- state -------------------------------------------------------------------------
 
     def _state(self) -> bytes:
-        return pickle.dumps((self.emulator.tenants, self.identity.registry.to_dict()))
+        return pickle.dumps((self.emulator.tenants, self.identity.export_state()))
 
     def _apply(self, blob: bytes) -> None:
-        # Directories are replaced; app registrations are merged, so credentials handed
-        # out since the checkpoint keep working.
-        tenants, registry_state = pickle.loads(blob)  # noqa: S301 - our own checkpoint
+        tenants, identity_state = pickle.loads(blob)  # noqa: S301 - our own checkpoint
         self.emulator.tenants = tenants
-        saved = identity.Registry.from_dict(registry_state)
-        registry = self.identity.registry
-        for record in saved.tenants():
-            if registry.find_tenant(record.tenant_id) is None:
-                registry.add_tenant(record.name, tenant_id=record.tenant_id,
-                                    domains=record.domains)
-        for app in saved.apps():
-            if registry.app(app.tenant_id, app.client_id) is None:
-                registry.import_app(app)
+        self.identity.import_state(identity_state)
 
     def checkpoint(self, name: str) -> dict[str, Any]:
         """Remember the whole state in memory under ``name``."""

@@ -92,7 +92,27 @@ class HttpsServer:
             threading.Event().wait(0.01)
 
     def stop(self) -> None:
+        """Stop serving; open connections are dropped rather than drained."""
+        self._abort_connections()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.sock.close()
+
+    def _abort_connections(self) -> None:
+        # A graceful TLS close waits for the client's close_notify, which an idle pooled
+        # client never sends; shutdown would stall until the TLS shutdown timeout.
+        if not self._server.servers:
+            return
+        loop = self._server.servers[0].get_loop()
+        done = threading.Event()
+
+        def abort() -> None:
+            for connection in list(self._server.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            done.set()
+
+        loop.call_soon_threadsafe(abort)
+        done.wait(timeout=5)
