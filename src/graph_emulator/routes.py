@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 
 from graph_emulator.context import Context
-from graph_emulator.handlers import batch, collections, delta, relations
+from graph_emulator.handlers import batch, collections, delta, relations, writes
 from graph_emulator.model.kinds import KINDS
 from graph_emulator.protocol import GraphResponse
 from graph_emulator.routing import Handler, Router
@@ -81,5 +81,6 @@ def build_router() -> Router:
         _register_kind_reads(router, kind)
     _register_assignment_reads(router)
     delta.register(router)
+    writes.register(router)
     batch.register(router)
     return router
