@@ -5,8 +5,9 @@ connection dropped (before or after the handler ran: the nastier case, a write a
 whose answer never arrives), or answer slowly. The draws come from one
 ``random.Random(seed)``, so a given seed and request order always give the same faults.
 The HTTP layer carries out drops and delays (:mod:`graph_emulator.http_faults`) from the
-``x-emulator-*`` headers set here; the identity and control endpoints never see faults,
-because only the Graph pipeline runs this gate.
+``x-emulator-*`` headers set here. ``$batch`` itself only suffers connection faults and
+each of its requests only service faults. The identity and control endpoints never see
+faults, because only the Graph pipeline runs this gate.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ FAULTS = (
 )
 TRANSPORT_KINDS = frozenset({"dropBefore", "dropAfter", "slow"})
 """Faults of the connection itself: impossible for a request inside ``$batch``."""
+BATCH_TEMPLATE = "/$batch"
 
 
 class Faults:
@@ -76,8 +78,7 @@ class Faults:
         with self._lock:
             if self.rate <= 0 or self._random.random() >= self.rate:
                 return {}
-            choices = [f for f in FAULTS
-                       if not (ctx.request.in_batch and f.kind in TRANSPORT_KINDS)]
+            choices = _choices(ctx, route)
             fault = self._random.choices(choices, [f.weight for f in choices])[0]
             self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
             if fault.kind == "dropAfter":
@@ -97,6 +98,16 @@ class Faults:
             self.ledger.promise(key, ctx.clock.now(), seconds)
             return {"Retry-After": str(seconds)}
         return {}
+
+
+def _choices(ctx: Context, route: Route) -> list[Fault]:
+    # A batch fails as a connection (its operations draw their own service faults); an
+    # operation inside a batch has no connection of its own to drop or slow down.
+    if route.template == BATCH_TEMPLATE:
+        return [f for f in FAULTS if f.kind in TRANSPORT_KINDS]
+    if ctx.request.in_batch:
+        return [f for f in FAULTS if f.kind not in TRANSPORT_KINDS]
+    return list(FAULTS)
 
 
 def check_rate(rate: float) -> float:
