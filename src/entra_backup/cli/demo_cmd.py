@@ -35,7 +35,7 @@ def demo(
     info = runtime.connection_info()
     console.print(orjson.dumps(info).decode(), soft_wrap=True, markup=False, highlight=False)
     console.print(_holdings(runtime.holdings()))
-    console.print(_next_steps(info))
+    console.print(_next_steps(info), soft_wrap=True, markup=False, highlight=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -52,13 +52,18 @@ def _holdings(counts: dict[str, int]) -> Table:
 
 
 def _next_steps(info: dict[str, str]) -> str:
+    ca = info["ca_bundle"]
     return (
         f"\nGraph:     {info['graph_url']}\n"
         f"Authority: {info['authority']}\n"
-        f"CA bundle: {info['ca_bundle']}\n\n"
-        "Get a token with MSAL (client credentials, scope "
-        "https://graph.microsoft.com/.default) using the client id and secret above, then "
-        f"for example:\n  curl --cacert {info['ca_bundle']} -H 'Authorization: Bearer TOKEN' "
-        f"'{info['graph_url']}/users?$top=5'\n\n"
+        f"CA bundle: {ca}\n\n"
+        "Get a token (client credentials), then call Graph with it:\n"
+        f"  TOKEN=$(curl -s --cacert {ca} {info['authority']}/oauth2/v2.0/token "
+        f"-d grant_type=client_credentials -d client_id={info['client_id']} "
+        f"--data-urlencode client_secret='{info['client_secret']}' "
+        "-d scope=https://graph.microsoft.com/.default | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f"  curl -s --cacert {ca} -H \"Authorization: Bearer $TOKEN\" "
+        f"'{info['graph_url']}/users?$top=5&$select=displayName,userPrincipalName'\n\n"
         "Serving until Ctrl+C."
     )

@@ -1,0 +1,37 @@
+"""``entra-backup demo`` (what ``make demo`` runs): serves a tenant and says how to use it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_serves_a_tenant_and_prints_ready_to_paste_commands(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "entra_backup.cli.main", "demo", "--users", "40",
+         "--home", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Serving until Ctrl+C"):
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        remaining, stderr = process.communicate(timeout=30)
+    info = json.loads(lines[0])
+    text = "".join(lines)
+    assert process.returncode == 0, stderr
+    assert "users" in text and " 40 " in text.replace("│", " ")
+    token_line = next(line for line in lines if "TOKEN=$(curl" in line)
+    assert f"client_id={info['client_id']}" in token_line
+    assert info["authority"] + "/oauth2/v2.0/token" in token_line
+    assert (tmp_path / "emulator" / "ca.pem").is_file()
+    assert "Emulator stopped." in remaining
