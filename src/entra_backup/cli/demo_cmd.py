@@ -33,13 +33,15 @@ def demo(
     except (ValueError, ServerError) as exc:
         raise UsageError(str(exc)) from exc
     info = runtime.connection_info()
-    console.print(orjson.dumps(info).decode(), soft_wrap=True, markup=False, highlight=False)
-    console.print(_holdings(runtime.holdings()))
-    console.print(_next_steps(info), soft_wrap=True, markup=False, highlight=False)
     try:
+        console.print(orjson.dumps(info).decode(), soft_wrap=True, markup=False,
+                      highlight=False)
+        console.print(_holdings(runtime.holdings()))
+        console.print(_next_steps(info), soft_wrap=True, markup=False, highlight=False)
         server.serve_forever()
     except KeyboardInterrupt:
-        console.print("Emulator stopped.")
+        pass
+    console.print("Emulator stopped.")
 
 
 def _holdings(counts: dict[str, int]) -> Table:

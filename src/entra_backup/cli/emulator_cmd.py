@@ -38,9 +38,9 @@ def serve(
         server = runtime.listen()
     except (ValueError, ServerError) as exc:
         raise UsageError(str(exc)) from exc
-    sys.stdout.write(orjson.dumps(runtime.connection_info()).decode() + "\n")
-    sys.stdout.flush()
     try:
+        sys.stdout.write(orjson.dumps(runtime.connection_info()).decode() + "\n")
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
