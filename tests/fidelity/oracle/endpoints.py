@@ -1,0 +1,114 @@
+"""Microsoft's list of documented Graph v1.0 paths, as a route allow-list.
+
+``msgraph-v1.0-endpoints.sqlite`` (from Dev Proxy) lists paths such as
+``/users/{user-id}/memberOf``, ``/directory/deletedItems/graph.user`` and
+``/users/delta()``. ``route_exists`` matches a concrete path (``/users/7f3e.../memberOf``)
+or a template (``/users/{id}/memberOf``) against it: a ``{x-id}`` segment matches any
+one segment, ``delta()`` also matches ``delta``, ``graph.user`` also ``microsoft.graph.user``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tests.fidelity.oracle import REFERENCE
+
+_PARAMETER = re.compile(r"^\{[^/{}]+\}$")
+
+
+class EndpointListError(RuntimeError):
+    """The endpoint database is missing or has no v1.0 paths."""
+
+
+def normalise_segment(segment: str) -> str:
+    """A segment in the form it is compared in: casts and function calls canonical.
+
+    ``microsoft.graph.user`` -> ``graph.user``; ``delta()`` and ``delta`` -> ``delta``;
+    ``getByIds(ids='x')`` -> ``getByIds(...)``; names are compared ignoring case, as
+    Graph itself does.
+    """
+    if segment.lower().startswith("microsoft.graph."):
+        segment = "graph." + segment[len("microsoft.graph."):]
+    name, paren, _ = segment.partition("(")
+    if paren and segment.endswith("()"):
+        return name.lower()
+    if paren:
+        return name.lower() + "(...)"
+    return segment.lower()
+
+
+def split_path(path: str) -> list[str]:
+    """The segments of a Graph path, without ``/v1.0``, query string or empty segments."""
+    path = path.split("?", 1)[0]
+    segments = [s for s in path.split("/") if s]
+    if segments and segments[0] in ("v1.0", "beta"):
+        segments = segments[1:]
+    return segments
+
+
+@dataclass
+class _Node:
+    literal: dict[str, _Node] = field(default_factory=dict)
+    parameter: _Node | None = None
+    terminal: bool = False
+
+
+class Endpoints:
+    """The documented v1.0 paths as a segment trie."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self._root = _Node()
+        for path in paths:
+            self._insert(split_path(path))
+
+    def _insert(self, segments: list[str]) -> None:
+        node = self._root
+        for segment in segments:
+            if _PARAMETER.match(segment):
+                node.parameter = node.parameter or _Node()
+                node = node.parameter
+            else:
+                node = node.literal.setdefault(normalise_segment(segment), _Node())
+        node.terminal = True
+
+    def route_exists(self, path: str) -> bool:
+        """Whether the concrete or template ``path`` is a documented v1.0 path.
+
+        A ``{...}`` segment of ``path`` matches only a parameter segment of the list;
+        any other segment matches the same literal, or a parameter (it may be an id).
+        """
+        return self._match(self._root, split_path(path))
+
+    def _match(self, node: _Node, segments: list[str]) -> bool:
+        if not segments:
+            return node.terminal
+        head, rest = segments[0], segments[1:]
+        if _PARAMETER.match(head):
+            return node.parameter is not None and self._match(node.parameter, rest)
+        child = node.literal.get(normalise_segment(head))
+        if child is not None and self._match(child, rest):
+            return True
+        return node.parameter is not None and self._match(node.parameter, rest)
+
+
+@cache
+def load_endpoints(path: Path = REFERENCE / "msgraph-v1.0-endpoints.sqlite") -> Endpoints:
+    """The v1.0 endpoint list, read once per process."""
+    if not path.is_file():
+        raise EndpointListError(f"endpoint database not found: {path}")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT DISTINCT path FROM endpoints WHERE graphVersion = 'v1.0'").fetchall()
+    if not rows:
+        raise EndpointListError(f"{path} lists no v1.0 paths")
+    return Endpoints([row[0] for row in rows])
+
+
+def route_exists(path: str) -> bool:
+    """Whether ``path`` (concrete or template) is in Microsoft's v1.0 endpoint list."""
+    return load_endpoints().route_exists(path)
