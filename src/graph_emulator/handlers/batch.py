@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from graph_emulator.emulator import Emulator
 
 MAX_REQUESTS = 20
+PAYLOAD_FORMAT = "Invalid batch payload format."
+"""The service's message for a structurally wrong batch (microsoft-graph-docs-contrib#8576)."""
 METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 INNER_HEADERS_DROPPED = frozenset({"request-id", "client-request-id"})
 
@@ -78,10 +80,10 @@ def serve_batch(ctx: Context) -> GraphResponse:
 def parse_batch(payload: Any) -> list[InnerRequest]:
     """Validate the payload the way the service does, or raise :class:`BatchError`."""
     if not isinstance(payload, dict) or not isinstance(payload.get("requests"), list):
-        raise BatchError("Invalid batch payload format: a 'requests' array is required.")
+        raise BatchError(PAYLOAD_FORMAT)
     entries: list[Any] = payload["requests"]
     if not entries:
-        raise BatchError("Invalid batch payload format: 'requests' is empty.")
+        raise BatchError(PAYLOAD_FORMAT)
     if len(entries) > MAX_REQUESTS:
         raise BatchError(f"The batch request contains {len(entries)} requests; "
                          f"the limit is {MAX_REQUESTS}.")
@@ -101,7 +103,7 @@ def parse_batch(payload: Any) -> list[InnerRequest]:
 
 def _parse_entry(entry: Any) -> InnerRequest:
     if not isinstance(entry, dict):
-        raise BatchError("Invalid batch payload format: each request must be an object.")
+        raise BatchError(PAYLOAD_FORMAT)
     request_id, method, url = _text(entry, "id"), _text(entry, "method"), _text(entry, "url")
     if method.upper() not in METHODS:
         raise BatchError(f"Request {request_id}: method '{method}' is not supported.")
@@ -118,7 +120,7 @@ def _parse_entry(entry: Any) -> InnerRequest:
 def _text(entry: dict[str, Any], name: str) -> str:
     value = entry.get(name)
     if not isinstance(value, str) or not value:
-        raise BatchError(f"Invalid batch payload format: a request has no '{name}'.")
+        raise BatchError(PAYLOAD_FORMAT)
     return value
 
 
