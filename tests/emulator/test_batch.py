@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
+import httpx
 import pytest
 
 from graph_emulator.context import Context
 from graph_emulator.protocol import GraphResponse
 from tests.emulator._gates_support import emulator, probe
 from tests.support.inprocess import InProcess
+from tests.support.live_emulator import LiveEmulator
 
 USER = "00000000-0000-4000-8000-000000000000"
 MISSING = "00000000-0000-4000-8000-00000000ffff"
@@ -197,3 +200,22 @@ def test_inner_requests_carry_the_outer_authorization() -> None:
            headers={"Authorization": "Bearer token-1"})
 
     assert recorder.seen == ["Bearer token-1", "Bearer token-1"]
+
+
+def test_a_batch_over_https_authorises_every_request_with_the_real_token(
+    emulator: LiveEmulator,
+) -> None:
+    body = {"requests": [get("1", "/users?$top=2&$select=id"), get("2", "organization"),
+                         get("3", f"/users/{MISSING}"), get("4", "/users", dependsOn=["3"])]}
+    with httpx.Client(verify=ssl.create_default_context(cafile=emulator.ca_bundle),
+                      headers={"Authorization": f"Bearer {emulator.token()}"}) as client:
+        response = client.post(f"{emulator.graph_url}/$batch", json=body)
+        anonymous = client.post(f"{emulator.graph_url}/$batch", json=body,
+                                headers={"Authorization": ""})
+
+    assert response.status_code == 200
+    results = {entry["id"]: entry for entry in response.json()["responses"]}
+    assert [results[i]["status"] for i in "1234"] == [200, 200, 404, 424]
+    assert len(results["1"]["body"]["value"]) == 2
+    assert results["1"]["headers"]["x-ms-resource-unit"] == "1"
+    assert anonymous.status_code == 401
