@@ -147,16 +147,22 @@ class RetryLedger:
     too_early: int = 0
     too_early_by_app: dict[tuple[str, str], int] = field(default_factory=dict)
     _promises: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def promise(self, key: tuple[str, str], issued: float, seconds: float) -> None:
         """Record that ``key`` (tenant, app) was told at ``issued`` to wait ``seconds``."""
         until = issued + seconds
-        previous = self._promises.get(key)
-        if previous is None or until > previous[1]:
-            self._promises[key] = (issued, until)
+        with self._lock:
+            previous = self._promises.get(key)
+            if previous is None or until > previous[1]:
+                self._promises[key] = (issued, until)
 
     def observe(self, key: tuple[str, str], now: float) -> bool:
         """Count the request if it came before the promised time; True if it did."""
+        with self._lock:
+            return self._observe(key, now)
+
+    def _observe(self, key: tuple[str, str], now: float) -> bool:
         promise = self._promises.get(key)
         if promise is None:
             return False
@@ -205,7 +211,9 @@ class Throttle:
             refused = [c for c in charges if not c.bucket.fits(c.amount)]
             for charge in charges:
                 charge.bucket.charge(charge.amount)
-            usage = max(charge.bucket.usage() for charge in charges)
+            # The percentage header belongs to the RU and write budgets; a lane of one
+            # request per second would report 1.0 on every call.
+            usage = max(c.bucket.usage() for c in charges) if route.lane == "directory" else 0
             if refused:
                 raise self._refusal(refused[0].limit, charges, key, now, headers)
         if usage > 0.8:

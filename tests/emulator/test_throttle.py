@@ -254,3 +254,12 @@ def test_batch_route_costs_nothing_itself() -> None:
     request = GraphRequest.from_url("POST", "/$batch", {}, b"{}", "https://x/v1.0")
 
     assert resource_units(request, route) == 0
+
+
+def test_the_conditional_access_lane_sends_no_limit_percentage() -> None:
+    p, _ = emulator()
+
+    response = p.call("GET", "/identity/conditionalAccess/policies")
+
+    assert response.status == 200
+    assert "x-ms-throttle-limit-percentage" not in response.headers
