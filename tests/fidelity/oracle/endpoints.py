@@ -4,7 +4,8 @@
 ``/users/{user-id}/memberOf``, ``/directory/deletedItems/graph.user`` and
 ``/users/delta()``. ``route_exists`` matches a concrete path (``/users/7f3e.../memberOf``)
 or a template (``/users/{id}/memberOf``) against it: a ``{x-id}`` segment matches any
-one segment, ``delta()`` also matches ``delta``, ``graph.user`` also ``microsoft.graph.user``.
+one segment, ``delta()`` also matches ``delta`` and ``microsoft.graph.delta``, ``graph.user``
+also ``microsoft.graph.user``.
 """
 
 from __future__ import annotations
@@ -24,21 +25,36 @@ class EndpointListError(RuntimeError):
     """The endpoint database is missing or has no v1.0 paths."""
 
 
-def normalise_segment(segment: str) -> str:
-    """A segment in the form it is compared in: casts and function calls canonical.
+def _key(segment: str) -> str:
+    """How a segment of the endpoint list is stored: lower case, function calls marked.
 
-    ``microsoft.graph.user`` -> ``graph.user``; ``delta()`` and ``delta`` -> ``delta``;
-    ``getByIds(ids='x')`` -> ``getByIds(...)``; names are compared ignoring case, as
-    Graph itself does.
+    ``delta()`` -> ``delta()``; ``reminderView(StartDateTime='{x}')`` -> ``reminderview(...)``;
+    ``graph.user`` and anything else -> itself, lower case (Graph ignores case in paths).
     """
-    if segment.lower().startswith("microsoft.graph."):
-        segment = "graph." + segment[len("microsoft.graph."):]
     name, paren, _ = segment.partition("(")
-    if paren and segment.endswith("()"):
-        return name.lower()
-    if paren:
-        return name.lower() + "(...)"
-    return segment.lower()
+    if not paren:
+        return segment.lower()
+    return name.lower() + ("()" if segment.endswith("()") else "(...)")
+
+
+def lookup_keys(segment: str) -> list[str]:
+    """The stored keys a path segment may match, most literal first.
+
+    ``delta`` also matches the function ``delta()``; ``microsoft.graph.user`` matches the
+    cast ``graph.user``; ``microsoft.graph.delta`` matches the namespace-qualified call of
+    ``delta()``; ``getByIds(ids='x')`` matches ``getbyids(...)``.
+    """
+    lowered = segment.lower()
+    for prefix in ("microsoft.graph.", "graph."):
+        if lowered.startswith(prefix):
+            rest = segment[len(prefix):]
+            return ["graph." + _key(rest), *lookup_keys(rest)]
+    key = _key(segment)
+    if key.endswith("()"):
+        return [key, key[:-2]]
+    if key.endswith("(...)"):
+        return [key]
+    return [key, key + "()"]
 
 
 def split_path(path: str) -> list[str]:
@@ -73,27 +89,30 @@ class Endpoints:
                 node.parameter = node.parameter or _Node()
                 node = node.parameter
             else:
-                node = node.literal.setdefault(normalise_segment(segment), _Node())
+                node = node.literal.setdefault(_key(segment), _Node())
         node.terminal = True
 
-    def route_exists(self, path: str) -> bool:
+    def route_exists(self, path: str, template: bool = False) -> bool:
         """Whether the concrete or template ``path`` is a documented v1.0 path.
 
-        A ``{...}`` segment of ``path`` matches only a parameter segment of the list;
-        any other segment matches the same literal, or a parameter (it may be an id).
+        A ``{...}`` segment of ``path`` matches only a parameter segment of the list. Any
+        other segment matches the same literal; in a concrete path (``template`` false) it
+        may also match a parameter, since it may be an id.
         """
-        return self._match(self._root, split_path(path))
+        return self._match(self._root, split_path(path), template)
 
-    def _match(self, node: _Node, segments: list[str]) -> bool:
+    def _match(self, node: _Node, segments: list[str], template: bool) -> bool:
         if not segments:
             return node.terminal
         head, rest = segments[0], segments[1:]
         if _PARAMETER.match(head):
-            return node.parameter is not None and self._match(node.parameter, rest)
-        child = node.literal.get(normalise_segment(head))
-        if child is not None and self._match(child, rest):
-            return True
-        return node.parameter is not None and self._match(node.parameter, rest)
+            return node.parameter is not None and self._match(node.parameter, rest, template)
+        for key in lookup_keys(head):
+            child = node.literal.get(key)
+            if child is not None and self._match(child, rest, template):
+                return True
+        return (not template and node.parameter is not None
+                and self._match(node.parameter, rest, template))
 
 
 @cache
@@ -109,6 +128,10 @@ def load_endpoints(path: Path = REFERENCE / "msgraph-v1.0-endpoints.sqlite") -> 
     return Endpoints([row[0] for row in rows])
 
 
-def route_exists(path: str) -> bool:
-    """Whether ``path`` (concrete or template) is in Microsoft's v1.0 endpoint list."""
-    return load_endpoints().route_exists(path)
+def route_exists(path: str, template: bool = False) -> bool:
+    """Whether ``path`` is in Microsoft's v1.0 endpoint list; see :meth:`Endpoints.route_exists`.
+
+    Pass ``template=True`` for route templates such as ``/users/{id}/memberOf``, whose
+    literal segments must not be taken for ids.
+    """
+    return load_endpoints().route_exists(path, template)

@@ -64,6 +64,8 @@ def bound_operation(schema: Schema, path: str) -> BoundOperation | None:
     if len(segments) < 2:
         return None
     name = segments[-1].partition("(")[0]
+    for prefix in ("microsoft.graph.", "graph."):
+        name = name.removeprefix(prefix)
     target = resolve(schema, "/" + "/".join(segments[:-1]))
     if target is None or target.name not in schema.csdl.types:
         return None
