@@ -1,0 +1,136 @@
+"""Symmetric primitives of the repository: key derivation, blob ids and sealing.
+
+* The 64-byte master key never encrypts anything itself. HKDF-SHA256 derives one key per
+  purpose from it (:class:`RepositoryKeys`): the blob-id key, the data root key and the
+  config MAC key.
+* Every file (pack, index, snapshot) gets a fresh random 128-bit salt; its encryption key
+  is HKDF-Expand(data root, salt). Within a file, nonces are a counter starting at 0. A
+  (key, nonce) pair therefore repeats only if two files draw the same 128-bit salt.
+* AES-256-GCM seals; associated data binds the repository id, the kind of thing sealed
+  and, for blobs, the blob id, so a ciphertext moved to another place fails to open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
+
+MASTER_KEY_SIZE = 64
+KEY_SIZE = 32
+SALT_SIZE = 16
+NONCE_SIZE = 12
+TAG_SIZE = 16
+ID_SIZE = 32
+REPO_ID_SIZE = 16
+SEAL_OVERHEAD = NONCE_SIZE + TAG_SIZE
+
+_MAX_COUNTER = 2**64 - 1
+
+
+class OpenFailed(Exception):
+    """A ciphertext did not authenticate (wrong key, wrong context or damaged bytes)."""
+
+
+def random_bytes(size: int) -> bytes:
+    """Cryptographically secure random bytes."""
+    return os.urandom(size)
+
+
+def hkdf(secret: bytes, purpose: str, length: int = KEY_SIZE, salt: bytes | None = None) -> bytes:
+    """Derive ``length`` bytes for ``purpose`` from a high-entropy secret."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=salt, info=purpose.encode()
+    ).derive(secret)
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryKeys:
+    """The per-purpose keys derived from one repository's master key."""
+
+    repo_id: bytes
+    id_key: bytes
+    data_root: bytes
+    config_mac_key: bytes
+
+    @classmethod
+    def derive(cls, master_key: bytes, repo_id: bytes) -> RepositoryKeys:
+        """Derive every purpose key of the repository ``repo_id``."""
+        if len(master_key) != MASTER_KEY_SIZE:
+            raise ValueError(f"a master key has {MASTER_KEY_SIZE} bytes")
+        return cls(
+            repo_id=repo_id,
+            id_key=hkdf(master_key, "entra-backup blob-id v1", salt=repo_id),
+            data_root=hkdf(master_key, "entra-backup data v1", salt=repo_id),
+            config_mac_key=hkdf(master_key, "entra-backup config-mac v1", salt=repo_id),
+        )
+
+    def blob_id(self, kind: int, plaintext: bytes) -> bytes:
+        """The keyed hash naming a blob: outsiders cannot confirm guessed content."""
+        hasher = hashlib.blake2b(key=self.id_key, digest_size=ID_SIZE)
+        hasher.update(kind.to_bytes(1, "big"))
+        hasher.update(plaintext)
+        return hasher.digest()
+
+    def config_mac(self, data: bytes) -> bytes:
+        """HMAC-SHA256 of the config's canonical fields."""
+        return hmac.new(self.config_mac_key, data, hashlib.sha256).digest()
+
+    def file_cipher(self, salt: bytes) -> FileCipher:
+        """The cipher of the file whose random salt is ``salt``."""
+        return FileCipher(self.data_root, salt)
+
+
+class FileCipher:
+    """AES-256-GCM under one file's key; sealing numbers nonces from 0 upwards."""
+
+    __slots__ = ("_aead", "_counter", "salt")
+
+    def __init__(self, data_root: bytes, salt: bytes) -> None:
+        if len(salt) != SALT_SIZE:
+            raise ValueError(f"a file salt has {SALT_SIZE} bytes")
+        key = HKDFExpand(
+            algorithm=hashes.SHA256(), length=KEY_SIZE, info=b"entra-backup file v1" + salt
+        ).derive(data_root)
+        self._aead = AESGCM(key)
+        self._counter = 0
+        self.salt = salt
+
+    def seal(self, plaintext: bytes, associated: bytes) -> bytes:
+        """Return ``nonce || ciphertext || tag`` with the next unused nonce."""
+        if self._counter >= _MAX_COUNTER:
+            raise OverflowError("nonce space of this file is exhausted")
+        nonce = self._counter.to_bytes(NONCE_SIZE, "little")
+        self._counter += 1
+        return nonce + self._aead.encrypt(nonce, plaintext, associated)
+
+    def open(self, sealed: bytes, associated: bytes) -> bytes:
+        """Authenticate and decrypt ``nonce || ciphertext || tag``; raise OpenFailed."""
+        if len(sealed) < SEAL_OVERHEAD:
+            raise OpenFailed("sealed data is shorter than a nonce and a tag")
+        try:
+            return self._aead.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], associated)
+        except InvalidTag as exc:
+            raise OpenFailed("authentication failed") from exc
+
+
+def wrap_with_key(key: bytes, secret: bytes, associated: bytes) -> bytes:
+    """Seal ``secret`` under a 32-byte key with a random nonce (used once per key wrap)."""
+    nonce = random_bytes(NONCE_SIZE)
+    return nonce + AESGCM(key).encrypt(nonce, secret, associated)
+
+
+def unwrap_with_key(key: bytes, wrapped: bytes, associated: bytes) -> bytes:
+    """Open what :func:`wrap_with_key` sealed; raise OpenFailed."""
+    if len(wrapped) < SEAL_OVERHEAD:
+        raise OpenFailed("wrapped key is too short")
+    try:
+        return AESGCM(key).decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], associated)
+    except InvalidTag as exc:
+        raise OpenFailed("authentication failed") from exc

@@ -1,0 +1,102 @@
+"""The repository master key and its wrapped copies in ``keys/``.
+
+Each file ``keys/<random id>`` is plain JSON: format version, provider kind, creation time
+and the provider's opaque wrapped blob (base64). Opening tries every stored copy whose kind
+matches the provider; the first that unwraps gives the master key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from entra_backup.store.backends.base import Backend, NotFound
+from entra_backup.store.crypto import MASTER_KEY_SIZE, random_bytes
+from entra_backup.store.errors import CorruptFile, RepositoryError, WrongKey, WrongPassphrase
+from entra_backup.store.keys.base import KeyProvider
+from entra_backup.store.keys.base import WrongKey as ProviderWrongKey
+
+KEYS_PREFIX = "keys/"
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """One wrapped copy of the master key."""
+
+    name: str
+    kind: str
+    created: str
+    wrapped: bytes
+
+
+def new_master_key() -> bytes:
+    """A fresh random master key."""
+    return random_bytes(MASTER_KEY_SIZE)
+
+
+def add_key(backend: Backend, provider: KeyProvider, master_key: bytes, repo_id: bytes) -> str:
+    """Wrap the master key with ``provider`` and store the copy; return its file name."""
+    wrapped = provider.wrap(master_key, context=repo_id)
+    document = {
+        "version": _FORMAT_VERSION,
+        "kind": provider.kind,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wrapped": base64.b64encode(wrapped).decode("ascii"),
+    }
+    name = KEYS_PREFIX + random_bytes(16).hex()
+    backend.create(name, json.dumps(document, sort_keys=True).encode())
+    return name
+
+
+def stored_keys(backend: Backend) -> list[StoredKey]:
+    """Every wrapped copy in the repository, sorted by name."""
+    keys = []
+    for info in sorted(backend.list(KEYS_PREFIX), key=lambda item: item.name):
+        try:
+            keys.append(_parse(info.name, backend.read(info.name)))
+        except NotFound:
+            continue
+    return keys
+
+
+def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[bytes, str]:
+    """Return the master key and the name of the copy that opened; raise WrongKey."""
+    candidates = [key for key in stored_keys(backend) if key.kind == provider.kind]
+    if not candidates:
+        raise WrongKey(f"the repository has no key of kind {provider.kind!r}")
+    for key in candidates:
+        try:
+            master_key = provider.unwrap(key.wrapped, context=repo_id)
+        except ProviderWrongKey:
+            continue
+        if len(master_key) != MASTER_KEY_SIZE:
+            raise CorruptFile(f"key {key.name} holds a master key of the wrong size")
+        return master_key, key.name
+    if provider.kind == "passphrase":
+        raise WrongPassphrase("wrong passphrase: it opens none of the repository's keys")
+    raise WrongKey(f"the {provider.kind} key opens none of the repository's keys")
+
+
+def remove_key(backend: Backend, name: str, *, in_use: str) -> None:
+    """Delete a wrapped copy, refusing the one in use and the last remaining one."""
+    names = [key.name for key in stored_keys(backend)]
+    if name not in names:
+        raise RepositoryError(f"no key named {name}")
+    if name == in_use or len(names) == 1:
+        raise RepositoryError("refusing to remove the key in use or the last key")
+    backend.delete(name)
+
+
+def _parse(name: str, data: bytes) -> StoredKey:
+    try:
+        fields = json.loads(data)
+        if fields["version"] != _FORMAT_VERSION:
+            raise CorruptFile(f"key {name} has unsupported version {fields['version']}")
+        wrapped = base64.b64decode(fields["wrapped"], validate=True)
+        return StoredKey(name, str(fields["kind"]), str(fields["created"]), wrapped)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise CorruptFile(f"key file {name} is malformed: {exc}") from exc
