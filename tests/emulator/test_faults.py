@@ -191,3 +191,31 @@ def test_a_dropped_connection_over_https_sends_nothing_and_logs_no_error(
         assert client.get(f"{server.base_url}/x").status_code == 200
 
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_the_graph_app_wrapped_in_http_faults_drops_delays_and_fails_over_https(
+    tmp_path: Path,
+) -> None:
+    p, gates = emulator(throttle="off", fault_rate=1.0, seed=21, users=1)
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    app = HttpFaults(create_app(p.emulator), sleep=sleep)
+    outcomes: Counter[str] = Counter()
+    with serve_https(app, ensure_tls_files(tmp_path / "tls")) as server, \
+            httpx.Client(verify=ssl.create_default_context(cafile=server.ca_bundle)) as client:
+        for _ in range(40):
+            try:
+                response = client.get(f"{server.base_url}/v1.0/users")
+            except httpx.RemoteProtocolError:
+                outcomes["dropped"] += 1
+                continue
+            assert DELAY_HEADER not in response.headers
+            outcomes[str(response.status_code)] += 1
+
+    injected = gates.counters()["faults_injected"]
+    assert outcomes["dropped"] == injected.get("dropBefore", 0) + injected.get("dropAfter", 0) > 0
+    assert len(waited) == injected["slow"] > 0
+    assert {"429", "503"} <= set(outcomes)
