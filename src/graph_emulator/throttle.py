@@ -28,6 +28,8 @@ READ_ACTIONS = frozenset({
     "getmembergroups", "getmemberobjects", "ismemberof",
 })
 """POST actions that read: they cost resource units but no write quota."""
+COST_WITH_SELECT = {"getbyids": 2, "getobjectsbyid": 2}
+"""Documented costs with ``$select`` that differ from base - 1 (getByIds: 5, 2 with it)."""
 EPSILON = 1e-6
 """Clock arithmetic on epoch floats loses a few microseconds; a request that arrives
 exactly when Retry-After said must not be refused for that."""
@@ -105,18 +107,21 @@ class Bucket:
         return (self.capacity - self.level) / self.capacity
 
 
+def _action(request: GraphRequest) -> str:
+    last = request.path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return last.removeprefix("microsoft.graph.")
+
+
 def is_write(request: GraphRequest) -> bool:
     """Whether a request counts against the write quotas."""
-    if request.method in READ_METHODS:
-        return False
-    last = request.path.rstrip("/").rsplit("/", 1)[-1].lower()
-    return last.removeprefix("microsoft.graph.") not in READ_ACTIONS
+    return request.method not in READ_METHODS and _action(request) not in READ_ACTIONS
 
 
 def resource_units(request: GraphRequest, route: Route) -> int:
     """The RU cost of a request: the route's base cost with the documented modifiers.
 
-    ``$select`` -1, ``$expand`` +1, ``$top`` below 20 -1, never below 1. A route whose
+    ``$select`` -1 (``getByIds``: 2 with it), ``$expand`` +1, ``$top`` below 20 -1, never
+    below 1. A route whose
     base cost is 0 (``$batch``) is not charged: its inner requests are.
     """
     base = route.resource_units
@@ -125,7 +130,7 @@ def resource_units(request: GraphRequest, route: Route) -> int:
     query = {key.lower(): value for key, value in request.query.items()}
     cost = base
     if "$select" in query:
-        cost -= 1
+        cost = COST_WITH_SELECT.get(_action(request), cost - 1)
     if "$expand" in query:
         cost += 1
     top = query.get("$top", "")

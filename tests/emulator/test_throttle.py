@@ -54,6 +54,17 @@ def test_documented_costs_and_modifiers(url: str, cost: int) -> None:
     assert resource_units(request, route) == cost
 
 
+@pytest.mark.parametrize(("select", "cost"), [("", 5), ("?$select=id", 2)])
+def test_get_by_ids_costs_5_or_2_with_select(select: str, cost: int) -> None:
+    p, _ = emulator(users=1)
+
+    response = p.call("POST", "/directoryObjects/getByIds" + select,
+                      {"ids": ["00000000-0000-4000-8000-000000000000"]})
+
+    assert response.status == 200, response.body
+    assert response.headers["x-ms-resource-unit"] == str(cost)
+
+
 def test_responses_report_the_units_charged() -> None:
     p, _ = emulator()
 
