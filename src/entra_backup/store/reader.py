@@ -21,7 +21,7 @@ class BlobReader:
 
     def __init__(self, backend: Backend, codec: BlobCodec, index: BlobIndex) -> None:
         self._backend = backend
-        self._codec = codec
+        self.codec = codec
         self.index = index
         self._ciphers: OrderedDict[str, FileCipher] = OrderedDict()
 
@@ -72,7 +72,7 @@ class BlobReader:
             )
         cipher = self._cipher(location.pack_id, location.salt)
         try:
-            return self._codec.open(cipher, kind, blob_id, record, rehash=rehash)
+            return self.codec.open(cipher, kind, blob_id, record, rehash=rehash)
         except CorruptBlob as exc:
             raise CorruptBlob(f"{exc.message} (in pack {location.pack_id})") from exc
 
@@ -85,7 +85,7 @@ class BlobReader:
     def _cipher(self, pack_id: str, salt: bytes) -> FileCipher:
         cipher = self._ciphers.get(pack_id)
         if cipher is None:
-            cipher = self._codec.keys.file_cipher(salt)
+            cipher = self.codec.keys.file_cipher(salt)
             self._ciphers[pack_id] = cipher
             if len(self._ciphers) > _CIPHER_CACHE:
                 self._ciphers.popitem(last=False)

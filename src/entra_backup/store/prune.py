@@ -1,0 +1,221 @@
+"""``prune``: remove the data no snapshot references, in two phases.
+
+It refuses to run unless a structural ``check`` passes, because deleting on the basis of a
+damaged index could delete the only copy of something. Then, holding the lock:
+
+* **mark**: every blob reachable from any snapshot;
+* **plan**: each indexed pack is kept (used enough), repacked (more than
+  ``repack_threshold`` of its bytes unused) or deleted (nothing used); packs in no index
+  are deleted too;
+* **phase 1, write**: used blobs of repacked packs are copied into new packs; new index
+  files listing every kept and new pack are written, the last one *superseding* every
+  index file present (and every name those superseded). Until that last file exists the
+  old index is authoritative; from then on the new one is. Either way every snapshot's
+  blobs are indexed and present;
+* **phase 2, delete**: the superseded index files, then the unused and repacked packs.
+  Nothing live refers to them any more, so a crash part-way leaves only garbage that the
+  next prune removes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from entra_backup.store.backends.base import Backend, NotFound
+from entra_backup.store.blob import BlobCodec, BlobKind
+from entra_backup.store.check import check
+from entra_backup.store.errors import CheckFailed
+from entra_backup.store.files import DATA_PREFIX, INDEX_PREFIX, pack_id_of, pack_name
+from entra_backup.store.index import BlobIndex, IndexedPack, write_index_file
+from entra_backup.store.lock import RepositoryLock
+from entra_backup.store.pack import PackEntry
+from entra_backup.store.repository import Repository
+from entra_backup.store.sink import BlobSink
+from entra_backup.store.walk import all_references
+
+DEFAULT_REPACK_THRESHOLD = 0.2
+_PACKS_PER_INDEX = 64
+_PRUNE_REPAIRS = frozenset({"index-stale"})
+"""Problems prune itself repairs: stale index files are ignored on load and deleted here."""
+
+
+@dataclass
+class PrunePlan:
+    """What prune will do."""
+
+    keep: list[str] = field(default_factory=list)
+    repack: list[str] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+    used_blobs: int = 0
+    unused_blobs: int = 0
+    unused_bytes: int = 0
+    used: set[bytes] = field(default_factory=set, repr=False)
+
+
+@dataclass
+class PruneResult:
+    """What prune did."""
+
+    plan: PrunePlan
+    deleted_packs: int = 0
+    deleted_indexes: int = 0
+    repacked_blobs: int = 0
+
+
+def prune(
+    repo: Repository,
+    *,
+    lock: RepositoryLock | None = None,
+    repack_threshold: float = DEFAULT_REPACK_THRESHOLD,
+    dry_run: bool = False,
+) -> PruneResult:
+    """Remove unreferenced data; raise CheckFailed on a repository that fails ``check``."""
+    own = lock is None
+    held = lock if lock is not None else RepositoryLock(repo.backend)
+    if own:
+        held.acquire()
+    try:
+        problems = [p for p in check(repo).problems if p.kind not in _PRUNE_REPAIRS]
+        if problems:
+            first = problems[0]
+            raise CheckFailed(
+                f"refusing to prune: check found {len(problems)} problem(s), "
+                f"first: {first.kind} {first.item}: {first.message}"
+            )
+        plan = make_plan(repo, _mark(repo), repack_threshold)
+        result = PruneResult(plan)
+        if not dry_run:
+            _execute(repo, plan, result, held.ensure_held)
+        return result
+    finally:
+        if own:
+            held.release()
+
+
+def _mark(repo: Repository) -> set[bytes]:
+    used: set[bytes] = set()
+    for snapshot in repo.snapshots():
+        for reference in all_references(repo.manifests, snapshot):
+            used.add(reference.blob_id)
+    return used
+
+
+def make_plan(repo: Repository, used: set[bytes], repack_threshold: float) -> PrunePlan:
+    """Sort every pack into keep, repack or delete."""
+    plan = PrunePlan()
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for blob_id, location in repo.index.items():
+        bucket = totals[location.pack_id]
+        bucket[0] += location.length
+        if blob_id in used:
+            bucket[1] += location.length
+            plan.used_blobs += 1
+        else:
+            plan.unused_blobs += 1
+            plan.unused_bytes += location.length
+    for pack_id, (total, in_use) in sorted(totals.items()):
+        if in_use == 0:
+            plan.delete.append(pack_id)
+        elif total - in_use > repack_threshold * total:
+            plan.repack.append(pack_id)
+        else:
+            plan.keep.append(pack_id)
+    stored = {pack_id_of(info.name) for info in repo.backend.list(DATA_PREFIX)}
+    plan.delete.extend(sorted(stored - set(totals)))
+    plan.used = used
+    return plan
+
+
+def _execute(
+    repo: Repository, plan: PrunePlan, result: PruneResult, guard: Callable[[], None]
+) -> None:
+    fresh = BlobIndex()
+    sink = BlobSink(repo.backend, BlobCodec(repo.keys), fresh,
+                    pack_size=repo.config.pack_size, guard=guard)
+    to_copy = _used_by_pack(repo, set(plan.repack), plan.used)
+    for pack_id in plan.repack:
+        result.repacked_blobs += _copy_used(repo, sink, pack_id, to_copy[pack_id])
+    sink.flush()
+    old_indexes = sorted(info.name for info in repo.backend.list(INDEX_PREFIX))
+    supersedes = set(old_indexes) | repo.loaded_index.retired
+    packs = _kept_packs(repo, plan.keep) + _packs_of(fresh)
+    _write_indexes(repo, packs, supersedes, guard)
+    for name in old_indexes:
+        guard()
+        result.deleted_indexes += _delete(repo.backend, name)
+    for pack_id in [*plan.repack, *plan.delete]:
+        guard()
+        result.deleted_packs += _delete(repo.backend, pack_name(pack_id))
+    repo.reload_index()
+
+
+def _used_by_pack(repo: Repository, packs: set[str], used: set[bytes]) -> dict[str, list[bytes]]:
+    found: dict[str, list[bytes]] = defaultdict(list)
+    for blob_id, location in repo.index.items():
+        if location.pack_id in packs and blob_id in used:
+            found[location.pack_id].append(blob_id)
+    return found
+
+
+def _copy_used(repo: Repository, sink: BlobSink, pack_id: str, blob_ids: list[bytes]) -> int:
+    data = repo.backend.read(pack_name(pack_id))
+    for blob_id in blob_ids:
+        location = repo.index.get(blob_id)
+        assert location is not None
+        record = data[location.offset : location.offset + location.length]
+        plaintext = repo.reader.open(location, location.kind, blob_id, record, rehash=True)
+        sink.put(BlobKind(location.kind), plaintext)
+    return len(blob_ids)
+
+
+def _kept_packs(repo: Repository, keep: list[str]) -> list[IndexedPack]:
+    wanted = set(keep)
+    entries: dict[str, list[PackEntry]] = defaultdict(list)
+    for blob_id, location in repo.index.items():
+        if location.pack_id in wanted:
+            entries[location.pack_id].append(PackEntry(
+                blob_id, location.kind, location.offset, location.length, location.raw_length
+            ))
+    packs = []
+    for pack_id in keep:
+        salt = repo.index.salt_of(pack_id)
+        assert salt is not None
+        packs.append(IndexedPack(pack_id, salt, entries[pack_id]))
+    return packs
+
+
+def _packs_of(index: BlobIndex) -> list[IndexedPack]:
+    entries: dict[str, list[PackEntry]] = defaultdict(list)
+    for blob_id, location in index.items():
+        entries[location.pack_id].append(PackEntry(
+            blob_id, location.kind, location.offset, location.length, location.raw_length
+        ))
+    packs = []
+    for pack_id, pack_entries in sorted(entries.items()):
+        salt = index.salt_of(pack_id)
+        assert salt is not None
+        packs.append(IndexedPack(pack_id, salt, pack_entries))
+    return packs
+
+
+def _write_indexes(
+    repo: Repository, packs: list[IndexedPack], supersedes: set[str], guard: Callable[[], None]
+) -> None:
+    groups = [packs[i : i + _PACKS_PER_INDEX] for i in range(0, len(packs), _PACKS_PER_INDEX)]
+    if not groups:
+        groups = [[]]
+    for group in groups[:-1]:
+        guard()
+        write_index_file(repo.backend, repo.keys, group)
+    guard()
+    write_index_file(repo.backend, repo.keys, groups[-1], supersedes)
+
+
+def _delete(backend: Backend, name: str) -> int:
+    try:
+        backend.delete(name)
+    except NotFound:
+        return 0
+    return 1
