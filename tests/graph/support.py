@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from collections.abc import Callable
+
+import httpx
+
+from entra_backup.graph.budget import TenantSize, ThrottleBudget
+from entra_backup.graph.transport import GraphTransport, RetryPolicy
 
 
 class ManualClock:
@@ -27,3 +34,41 @@ class ManualClock:
             self.sleeps.append(seconds)
             self._now += seconds
         await asyncio.sleep(0)
+
+
+class StaticTokens:
+    """A token source handing out numbered tokens; ``invalidate`` moves to the next one."""
+
+    def __init__(self) -> None:
+        self.issued = 1
+        self.invalidations = 0
+
+    async def atoken(self) -> str:
+        return f"token-{self.issued}"
+
+    def invalidate(self) -> None:
+        self.invalidations += 1
+        self.issued += 1
+
+
+GRAPH = "https://graph.test/v1.0"
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def mock_transport(handler: Handler | None, clock: ManualClock | None = None,
+                   policy: RetryPolicy | None = None) -> GraphTransport:
+    """A transport whose HTTP exchanges are answered by ``handler`` (crafted failures);
+    without one, by the real network stack."""
+    budget = ThrottleBudget(TenantSize.LARGE, clock=clock or ManualClock())
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler) if handler else None)
+    return GraphTransport(GRAPH, StaticTokens(), budget, http=http, policy=policy,
+                          rng=random.Random(7))
+
+
+def graph_error(status: int, code: str, message: str = "",
+                headers: dict[str, str] | None = None) -> httpx.Response:
+    """A Graph-shaped error response."""
+    return httpx.Response(status, headers=headers,
+                          json={"error": {"code": code, "message": message}})

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -50,6 +51,7 @@ HINTS: dict[str, str] = {
     "7000112": "The app is disabled in this tenant: re-enable its service principal.",
     "53003": "A Conditional Access policy blocked the app: exclude the backup app.",
 }
+_NETWORK_ERRORS = (httpx.TransportError, httpx.HTTPStatusError, OSError)
 DEFAULT_HINT = "Check the tenant id, client id and credential of this tenant connection."
 
 
@@ -114,11 +116,12 @@ class TokenProvider:
         self._endpoints = endpoints
         self._client_id = client_id
         self._credential = credential
-        self._ca_bundle = ca_bundle
         self._refresh_margin = refresh_margin
-        self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
+        # MSAL's default requests session lets REQUESTS_CA_BUNDLE override the CA bundle
+        # it is given; an httpx client uses exactly the bundle configured here.
+        self._http = httpx.Client(verify=ca_bundle or True, timeout=timeout)
         self._app: msal.ConfidentialClientApplication | None = None
         self._issued: _Issued | None = None
         self.acquisitions = 0
@@ -139,6 +142,10 @@ class TokenProvider:
             return issued.access_token
         return await asyncio.to_thread(self.token)
 
+    def close(self) -> None:
+        """Close the token service connection."""
+        self._http.close()
+
     def invalidate(self) -> None:
         """Forget the current token (Graph refused it); the next call gets a new one."""
         with self._lock:
@@ -152,7 +159,7 @@ class TokenProvider:
                 # MSAL would hand back its cached token until it really expires.
                 app.remove_tokens_for_client()
             result: dict[str, Any] = app.acquire_token_for_client(scopes=[self._endpoints.scope])
-        except OSError as exc:
+        except _NETWORK_ERRORS as exc:
             raise self._unreachable(exc) from exc
         if "access_token" not in result:
             raise _refusal(result)
@@ -171,16 +178,15 @@ class TokenProvider:
                 self._client_id, client_credential=credential,
                 authority=self._endpoints.authority,
                 instance_discovery=self._endpoints.instance_discovery,
-                verify=self._ca_bundle or True, timeout=self._timeout,
-                token_cache=msal.TokenCache())
-        except OSError as exc:
+                http_client=self._http, token_cache=msal.TokenCache())
+        except _NETWORK_ERRORS as exc:
             raise self._unreachable(exc) from exc
         except ValueError as exc:
             raise _discovery_failure(self._endpoints.authority, exc) from exc
         return self._app
 
-    def _unreachable(self, exc: OSError) -> TransportError:
-        text = str(exc)
+    def _unreachable(self, exc: Exception) -> TransportError:
+        text = " ".join(str(e) for e in _chain(exc))
         tls = "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text
         advice = (" The server's certificate is not trusted: pass the CA bundle that signed "
                   "it (--ca-bundle)." if tls else " Check the authority URL and the network.")

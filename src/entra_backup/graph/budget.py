@@ -31,6 +31,8 @@ REPORTS_WINDOW_SECONDS = 10.0
 SERIAL_INTERVAL_SECONDS = 1.0
 SLOWDOWN_FLOOR = 0.2
 RECOVERY_STEP = 0.02
+# Waits shorter than this are rounding noise; sleeping on them could never end.
+_NEGLIGIBLE = 1e-6
 
 
 class TenantSize(Enum):
@@ -188,7 +190,7 @@ class ThrottleBudget:
                 delay = max(delay, gap())
             for bucket, amount in buckets:
                 delay = max(delay, bucket.delay_for(amount))
-            if delay <= 0:
+            if delay <= _NEGLIGIBLE:
                 return
             self.counters.paced_seconds += delay
             await self.clock.sleep(delay)

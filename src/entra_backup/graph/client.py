@@ -133,8 +133,10 @@ class GraphClient:
         return response.json_object()
 
     async def aclose(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         await self.transport.aclose()
+        if self.tokens is not None:
+            self.tokens.close()
 
     async def __aenter__(self) -> GraphClient:
         return self

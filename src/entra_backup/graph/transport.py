@@ -194,8 +194,9 @@ class GraphTransport:
         out_of_tries = state.connect_failures >= self.policy.connect_attempts
         if (not_sent and out_of_tries) or (not not_sent and not state.safe) \
                 or state.sent >= self.policy.max_attempts:
+            what = "Cannot reach" if not_sent else "Lost the connection to"
             raise TransportError(
-                f"Lost the connection to Graph at {_origin(url)} ({type(exc).__name__}: "
+                f"{what} Graph at {_origin(url)} ({type(exc).__name__}: "
                 f"{exc or 'no detail'}). Check the Graph URL and the network.") from exc
         return self._backoff(state)
 
