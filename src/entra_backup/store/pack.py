@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from entra_backup.store.blob import BlobCodec
+from entra_backup.store.blob import BlobCodec, Dictionary
 from entra_backup.store.crypto import SALT_SIZE, FileCipher, OpenFailed, random_bytes
 from entra_backup.store.errors import CorruptFile, UnsupportedFormat
 from entra_backup.store.files import FORMAT_VERSION, PACK_MAGIC, PREAMBLE_SIZE, content_name
@@ -64,9 +64,11 @@ class PackBuilder:
         """Bytes written so far."""
         return len(self._buffer)
 
-    def add(self, kind: int, blob_id: bytes, plaintext: bytes) -> PackEntry:
+    def add(
+        self, kind: int, blob_id: bytes, plaintext: bytes, dictionary: Dictionary | None = None
+    ) -> PackEntry:
         """Seal a blob into the pack (verified by reading it back)."""
-        record = self._codec.seal(self._cipher, kind, blob_id, plaintext)
+        record = self._codec.seal(self._cipher, kind, blob_id, plaintext, dictionary)
         entry = PackEntry(blob_id, kind, len(self._buffer), len(record), len(plaintext))
         self._buffer += record
         self.entries.append(entry)

@@ -3,7 +3,9 @@
 It refuses to run unless a structural ``check`` passes, because deleting on the basis of a
 damaged index could delete the only copy of something. Then, holding the lock:
 
-* **mark**: every blob reachable from any snapshot;
+* **mark**: every blob reachable from any snapshot, and every compression dictionary
+  (a document blob names its dictionary only inside its ciphertext, so dictionaries,
+  a few KiB each, are kept for good);
 * **plan**: each indexed pack is kept (used enough), repacked (more than
   ``repack_threshold`` of its bytes unused) or deleted (nothing used); packs in no index
   are deleted too;
@@ -109,7 +111,7 @@ def make_plan(repo: Repository, used: set[bytes], repack_threshold: float) -> Pr
     for blob_id, location in repo.index.items():
         bucket = totals[location.pack_id]
         bucket[0] += location.length
-        if blob_id in used:
+        if blob_id in used or location.kind == BlobKind.DICTIONARY:
             bucket[1] += location.length
             plan.used_blobs += 1
         else:
@@ -154,7 +156,7 @@ def _execute(
 def _used_by_pack(repo: Repository, packs: set[str], used: set[bytes]) -> dict[str, list[bytes]]:
     found: dict[str, list[bytes]] = defaultdict(list)
     for blob_id, location in repo.index.items():
-        if location.pack_id in packs and blob_id in used:
+        if location.pack_id in packs and (blob_id in used or location.kind == BlobKind.DICTIONARY):
             found[location.pack_id].append(blob_id)
     return found
 

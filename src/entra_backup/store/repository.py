@@ -70,7 +70,9 @@ class Repository:
         self.index_every = DEFAULT_INDEX_EVERY
         self._snapshots: dict[str, Snapshot] = {}
         self.loaded_index: LoadedIndex = LoadedIndex()
-        self.reader = BlobReader(backend, BlobCodec(self.keys), self.loaded_index.index)
+        self.reader = BlobReader(
+            backend, BlobCodec(self.keys, self.load_dictionary), self.loaded_index.index
+        )
         self.manifests = ManifestReader(self._read_structure)
         self.reload_index()
 
@@ -116,6 +118,10 @@ class Repository:
     def add_key(self, provider: KeyProvider) -> str:
         """Store another wrapped copy of the master key; return its name."""
         return master.add_key(self.backend, provider, self._master_key, self.config.repo_id)
+
+    def load_dictionary(self, blob_id: bytes) -> bytes:
+        """The bytes of a compression dictionary blob."""
+        return self.reader.read(BlobKind.DICTIONARY, blob_id)
 
     def reload_index(self) -> None:
         """Read the index files again (after another process wrote)."""

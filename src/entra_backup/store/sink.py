@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from entra_backup.store.backends.base import Backend
-from entra_backup.store.blob import BlobCodec, BlobKind
+from entra_backup.store.blob import BlobCodec, BlobKind, Dictionary
 from entra_backup.store.files import pack_name
 from entra_backup.store.index import BlobIndex, IndexedPack, write_index_file
 from entra_backup.store.pack import PackBuilder
@@ -34,7 +34,7 @@ class BlobSink:
         index_every: int = DEFAULT_INDEX_EVERY,
     ) -> None:
         self._backend = backend
-        self._codec = codec
+        self.codec = codec
         self._index = index
         self._pack_size = pack_size
         self._guard = guard
@@ -46,14 +46,26 @@ class BlobSink:
         self.new_bytes = 0
         self.written_files: list[str] = []
 
-    def put(self, kind: BlobKind, plaintext: bytes) -> bytes:
+    def put(
+        self, kind: BlobKind, plaintext: bytes, dictionary: Dictionary | None = None
+    ) -> bytes:
         """Store a blob unless it exists; return its id."""
-        blob_id = self._codec.keys.blob_id(kind, plaintext)
-        if blob_id in self._index or blob_id in self._pending:
+        blob_id = self.codec.keys.blob_id(kind, plaintext)
+        if self.has(blob_id):
             return blob_id
+        return self.put_new(kind, blob_id, plaintext, dictionary)
+
+    def has(self, blob_id: bytes) -> bool:
+        """Whether the blob is stored or being stored."""
+        return blob_id in self._index or blob_id in self._pending
+
+    def put_new(
+        self, kind: BlobKind, blob_id: bytes, plaintext: bytes, dictionary: Dictionary | None
+    ) -> bytes:
+        """Store a blob known not to exist yet (see :meth:`has`)."""
         if self._pack is None:
-            self._pack = PackBuilder(self._codec)
-        entry = self._pack.add(kind, blob_id, plaintext)
+            self._pack = PackBuilder(self.codec)
+        entry = self._pack.add(kind, blob_id, plaintext, dictionary)
         self._pending.add(blob_id)
         self.new_blobs += 1
         self.new_bytes += entry.length
@@ -80,7 +92,7 @@ class BlobSink:
         if not self._unindexed:
             return
         self._guard()
-        name = write_index_file(self._backend, self._codec.keys, self._unindexed)
+        name = write_index_file(self._backend, self.codec.keys, self._unindexed)
         self.written_files.append(name)
         for pack in self._unindexed:
             self._index.add_pack(pack)

@@ -6,7 +6,7 @@ A snapshot file (``snapshots/<sha256>``) is a sealed file whose body is canonica
      "tool": "entra-backup 0.1.0", "parent": snapshot id | null, "hostname": "...",
      "types": {"users": {"status": "ok", "count": 12, "bytes": 24000,
                          "manifest": manifest blob id, "message": null,
-                         "reused_from": null}, ...}}
+                         "reused_from": null, "dictionary": dictionary blob id}, ...}}
 
 ``status`` is ``ok``, ``failed`` (``message`` holds the error; a manifest may be carried
 forward from an earlier snapshot) or ``skipped`` (``message`` holds the reason). A
@@ -45,6 +45,7 @@ class TypeEntry:
     manifest: bytes | None = None
     message: str | None = None
     reused_from: str | None = None
+    dictionary: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored in the snapshot."""
@@ -55,12 +56,14 @@ class TypeEntry:
             "manifest": None if self.manifest is None else self.manifest.hex(),
             "message": self.message,
             "reused_from": self.reused_from,
+            "dictionary": None if self.dictionary is None else self.dictionary.hex(),
         }
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> TypeEntry:
         """Parse the stored JSON form."""
         manifest = value["manifest"]
+        dictionary = value["dictionary"]
         return cls(
             status=TypeStatus(value["status"]),
             count=int(value["count"]),
@@ -68,6 +71,7 @@ class TypeEntry:
             manifest=None if manifest is None else bytes.fromhex(manifest),
             message=value["message"],
             reused_from=value["reused_from"],
+            dictionary=None if dictionary is None else bytes.fromhex(dictionary),
         )
 
 

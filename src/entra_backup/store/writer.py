@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from entra_backup import __version__
 from entra_backup.domain.canonical import canonical_bytes
-from entra_backup.store.blob import BlobCodec, BlobKind
+from entra_backup.store.blob import BlobCodec, BlobKind, Dictionary, train_dictionary
 from entra_backup.store.errors import WriterError
 from entra_backup.store.files import SNAPSHOT_MAGIC, SNAPSHOT_PREFIX, content_name, seal_file
 from entra_backup.store.manifest import Manifest, write_manifest
@@ -37,11 +37,19 @@ if TYPE_CHECKING:
 TOOL = f"entra-backup {__version__}"
 
 
+TRAIN_SAMPLES = 1000
+"""Documents of a type buffered to train its compression dictionary."""
+MIN_TRAIN_SAMPLES = 64
+DICTIONARY_SIZE = 32 * 1024
+
+
 @dataclass
 class _TypeState:
     sorter: EntrySorter
     logical_bytes: int = 0
     entry: TypeEntry | None = None
+    dictionary: Dictionary | None = None
+    training: dict[bytes, bytes] | None = None
 
 
 @dataclass
@@ -77,7 +85,7 @@ class SnapshotWriter:
         self._types: dict[str, _TypeState] = {}
         self._sink = BlobSink(
             repo.backend,
-            BlobCodec(repo.keys),
+            BlobCodec(repo.keys, repo.load_dictionary),
             repo.index,
             pack_size=repo.config.pack_size,
             guard=lock.ensure_held,
@@ -106,16 +114,24 @@ class SnapshotWriter:
         """Store one object's document (any order; each id once per type)."""
         state = self._state(type_name)
         plaintext = canonical_bytes(document)
-        blob_id = self._sink.put(BlobKind.DOCUMENT, plaintext)
+        blob_id = self._repo.keys.blob_id(BlobKind.DOCUMENT, plaintext)
         state.sorter.add(object_id, blob_id)
         state.logical_bytes += len(plaintext)
+        if self._sink.has(blob_id):
+            return
+        if state.training is None:
+            self._sink.put_new(BlobKind.DOCUMENT, blob_id, plaintext, state.dictionary)
+            return
+        state.training[blob_id] = plaintext
+        if len(state.training) >= TRAIN_SAMPLES:
+            self._train(state)
 
     def reuse(self, type_name: str, previous: Snapshot) -> None:
         """Record a type as unchanged since ``previous``: its manifest is shared."""
         entry = self._previous_entry(type_name, previous)
         self._replace(type_name, TypeEntry(
             TypeStatus.OK, entry.count, entry.logical_bytes, entry.manifest,
-            reused_from=previous.id,
+            reused_from=previous.id, dictionary=entry.dictionary,
         ))
 
     def fail(self, type_name: str, error: str, *, carry_forward: Snapshot | None = None) -> None:
@@ -124,7 +140,8 @@ class SnapshotWriter:
         if carry_forward is not None:
             old = self._previous_entry(type_name, carry_forward)
             entry = TypeEntry(TypeStatus.FAILED, old.count, old.logical_bytes, old.manifest,
-                              message=error, reused_from=carry_forward.id)
+                              message=error, reused_from=carry_forward.id,
+                              dictionary=old.dictionary)
         self._replace(type_name, entry)
 
     def skip(self, type_name: str, reason: str) -> None:
@@ -153,6 +170,9 @@ class SnapshotWriter:
         state = self._types.get(type_name)
         if state is None:
             state = _TypeState(EntrySorter(type_name, self._sort_buffer))
+            state.dictionary = self._known_dictionary(type_name)
+            if state.dictionary is None:
+                state.training = {}
             self._types[type_name] = state
         elif state.entry is not None:
             raise WriterError(f"type {type_name!r} was already marked {state.entry.status}")
@@ -165,6 +185,25 @@ class SnapshotWriter:
             old.sorter.close()
         self._types[type_name] = _TypeState(EntrySorter(type_name, 1), entry=entry)
 
+    def _known_dictionary(self, type_name: str) -> Dictionary | None:
+        entry = None if self.parent is None else self.parent.types.get(type_name)
+        if entry is None or entry.dictionary is None:
+            return None
+        return self._sink.codec.dictionary(entry.dictionary)
+
+    def _train(self, state: _TypeState) -> None:
+        """Train the type's dictionary on the buffered documents, then store them."""
+        assert state.training is not None
+        buffered, state.training = state.training, None
+        if len(buffered) >= MIN_TRAIN_SAMPLES:
+            data = train_dictionary(list(buffered.values()), DICTIONARY_SIZE)
+            if data is not None:
+                dictionary_id = self._sink.put(BlobKind.DICTIONARY, data)
+                state.dictionary = Dictionary(dictionary_id, data)
+        for blob_id, plaintext in buffered.items():
+            if not self._sink.has(blob_id):
+                self._sink.put_new(BlobKind.DOCUMENT, blob_id, plaintext, state.dictionary)
+
     def _previous_entry(self, type_name: str, previous: Snapshot) -> TypeEntry:
         entry = previous.types.get(type_name)
         if entry is None or entry.manifest is None:
@@ -176,11 +215,15 @@ class SnapshotWriter:
     def _finish_type(self, type_name: str, state: _TypeState) -> TypeEntry:
         if state.entry is not None:
             return state.entry
+        if state.training is not None:
+            self._train(state)
         manifest_id = write_manifest(
             self._sink.put, state.sorter.sorted_entries, len(state.sorter),
             self._delta_base(type_name),
         )
-        return TypeEntry(TypeStatus.OK, len(state.sorter), state.logical_bytes, manifest_id)
+        dictionary = None if state.dictionary is None else state.dictionary.blob_id
+        return TypeEntry(TypeStatus.OK, len(state.sorter), state.logical_bytes, manifest_id,
+                         dictionary=dictionary)
 
     def _delta_base(self, type_name: str) -> tuple[Manifest, Callable[[], Iterator[Entry]]] | None:
         entry = None if self.parent is None else self.parent.types.get(type_name)
