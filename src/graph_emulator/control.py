@@ -15,11 +15,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from graph_emulator.clock import iso
+from graph_emulator.handlers.writes import set_replication_lag
 
 if TYPE_CHECKING:
     from graph_emulator.runtime import Runtime
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+SETTINGS = frozenset({"throttle", "fault_rate", "seed", "retry_grace", "latency_ms",
+                      "replication_lag_seconds"})
 
 
 class ControlError(Exception):
@@ -73,15 +76,23 @@ def control_routes(runtime: Runtime, prefix: str) -> list[BaseRoute]:
         return {"now": iso(now)}
 
     def faults(body: dict[str, Any], _: Request) -> Any:
-        if "latency_ms" in body:
-            emulator.latency_ms = _number(body, "latency_ms", low=0, high=60_000)
+        unknown = sorted(set(body) - SETTINGS)
+        if unknown:
+            raise ControlError(f"unknown setting {unknown[0]!r}; known: {sorted(SETTINGS)}")
+        latency = _number(body, "latency_ms", low=0, high=60_000) if "latency_ms" in body \
+            else None
+        lag = _number(body, "replication_lag_seconds", low=0, high=3600) \
+            if "replication_lag_seconds" in body else None
         runtime.configure_faults(body)
+        if latency is not None:
+            emulator.latency_ms = latency
+        if lag is not None:
+            set_replication_lag(emulator, lag)
         return runtime.settings()
 
     def log(_: dict[str, Any], request: Request) -> Any:
         since = float(request.query_params.get("since", "0"))
-        return [record.__dict__ if hasattr(record, "__dict__") else _record(record)
-                for record in emulator.log if record.time >= since]
+        return [_record(record) for record in emulator.log if record.time >= since]
 
     def usage(_: dict[str, Any], __: Request) -> Any:
         return [{"tenant_id": t, "client_id": c, "resource_units": ru}

@@ -23,6 +23,8 @@ from graph_emulator.emulator import Emulator
 from graph_emulator.generator import TenantSpec, TenantSummary, generate_tenant
 from graph_emulator.gates import install as install_gates
 from graph_emulator.handlers.delta import reset_delta_tokens
+from graph_emulator.handlers.writes import write_state
+from graph_emulator.http_faults import HttpFaults
 from graph_emulator.model.kinds import KINDS
 from graph_emulator.model.loader import DirectoryLoader
 from graph_emulator.routes import build_router
@@ -141,7 +143,9 @@ class Runtime:
         self.gates.configure(body)
 
     def settings(self) -> dict[str, Any]:
-        return {"latency_ms": self.emulator.latency_ms, **self.gates.settings()}
+        lag = write_state(self.emulator).replication_lag
+        return {"latency_ms": self.emulator.latency_ms, "replication_lag_seconds": lag,
+                **self.gates.settings()}
 
     def reset_delta(self, tenant_id: str) -> dict[str, Any]:
         reset_delta_tokens(self.emulator, tenant_id or self.tenant_id)
@@ -202,7 +206,7 @@ class Runtime:
         self.ca_bundle = str(tls.ca_bundle)
         prefix = f"/_control/{self.control_token}"
         routes = [*identity.identity_routes(self.identity), *control_routes(self, prefix)]
-        self._server = HttpsServer(create_app(self.emulator, routes), sock, tls)
+        self._server = HttpsServer(HttpFaults(create_app(self.emulator, routes)), sock, tls)
         return self._server
 
     def start(self) -> None:

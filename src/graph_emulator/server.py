@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 
 class ServerError(ValueError):
@@ -61,7 +61,7 @@ class TlsFiles:
 class HttpsServer:
     """uvicorn serving one app over TLS on an already bound socket."""
 
-    def __init__(self, app: Starlette, sock: socket.socket, tls: TlsFiles) -> None:
+    def __init__(self, app: ASGIApp, sock: socket.socket, tls: TlsFiles) -> None:
         self.sock = sock
         config = uvicorn.Config(
             app,
@@ -71,6 +71,8 @@ class HttpsServer:
             lifespan="off",
             access_log=False,
             timeout_keep_alive=30,
+            # Idle TLS keep-alive clients never send close_notify; do not wait on them.
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

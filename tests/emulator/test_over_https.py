@@ -100,3 +100,35 @@ def test_request_ids_and_client_request_ids_are_echoed(emulator: LiveEmulator) -
         response = client.get("organization", headers={"client-request-id": "abc-123"})
     assert response.headers["client-request-id"] == "abc-123"
     assert len(response.headers["request-id"]) == 36
+
+
+def test_settings_are_checked_before_any_is_applied(emulator: LiveEmulator) -> None:
+    before = emulator.control("GET", "/settings")
+    with httpx.Client(verify=emulator.verify()) as client:
+        typo = client.post(emulator.control_url + "/settings", json={"fault-rate": 0.5})
+        out_of_range = client.post(emulator.control_url + "/settings",
+                                   json={"latency_ms": 5, "fault_rate": 7})
+    assert typo.status_code == 400
+    assert "fault-rate" in typo.json()["error"]
+    assert out_of_range.status_code == 400
+    assert emulator.control("GET", "/settings") == before
+
+
+def test_replication_lag_delays_links_to_new_objects(emulator: LiveEmulator) -> None:
+    emulator.control("POST", "/state/checkpoint", {"name": "lag"})
+    emulator.control("POST", "/settings", {"replication_lag_seconds": 30})
+    try:
+        with emulator.http() as client:
+            group = client.post("groups", json={
+                "displayName": "Lagging", "mailEnabled": False, "mailNickname": "lagging",
+                "securityEnabled": True}).json()
+            user_id = client.get("users?$top=1").json()["value"][0]["id"]
+            ref = {"@odata.id": f"{emulator.graph_url}/directoryObjects/{user_id}"}
+            early = client.post(f"groups/{group['id']}/members/$ref", json=ref)
+            emulator.control("POST", "/clock/advance", {"seconds": 31})
+            later = client.post(f"groups/{group['id']}/members/$ref", json=ref)
+        assert early.status_code == 400
+        assert later.status_code == 204
+    finally:
+        emulator.control("POST", "/settings", {"replication_lag_seconds": 0})
+        emulator.control("POST", "/state/rollback", {"name": "lag"})
