@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from entra_backup.graph.clouds import Endpoints
 from entra_backup.graph.errors import AuthenticationError, TransportError
+from entra_backup.graph.tls import trust
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
@@ -101,6 +102,32 @@ class CertificateCredential:
 Credential = str | CertificateCredential
 
 
+class _MsalHttpClient:
+    """The HTTP client interface MSAL expects, over httpx.
+
+    MSAL hands form values such as the signed client assertion over as bytes, which httpx
+    would render as ``b'...'``; they are decoded here first.
+    """
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """GET, as MSAL's discovery calls it."""
+        return self._client.get(url, **kwargs)
+
+    def post(self, url: str, data: Any = None, **kwargs: Any) -> httpx.Response:
+        """POST a form, as MSAL's token requests call it."""
+        if isinstance(data, dict):
+            data = {key: value.decode() if isinstance(value, bytes) else value
+                    for key, value in data.items()}
+        return self._client.post(url, data=data, **kwargs)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._client.close()
+
+
 @dataclass
 class _Issued:
     access_token: str
@@ -121,7 +148,7 @@ class TokenProvider:
         self._lock = threading.Lock()
         # MSAL's default requests session lets REQUESTS_CA_BUNDLE override the CA bundle
         # it is given; an httpx client uses exactly the bundle configured here.
-        self._http = httpx.Client(verify=ca_bundle or True, timeout=timeout)
+        self._http = _MsalHttpClient(httpx.Client(verify=trust(ca_bundle), timeout=timeout))
         self._app: msal.ConfidentialClientApplication | None = None
         self._issued: _Issued | None = None
         self.acquisitions = 0

@@ -55,7 +55,7 @@ class GraphClient:
     @classmethod
     def connect(cls, connection: TenantConnection, *, clock: Clock | None = None,
                 policy: RetryPolicy | None = None, http: httpx.AsyncClient | None = None,
-                priority: str = "low") -> GraphClient:
+                priority: str = "low", timeout: float = 60.0) -> GraphClient:
         """A client for ``connection``; nothing is sent until the first call."""
         endpoints = connection.endpoints()
         tokens = TokenProvider(endpoints, connection.client_id, connection.credential,
@@ -63,7 +63,7 @@ class GraphClient:
         budget = ThrottleBudget(connection.size, clock=clock)
         transport = GraphTransport(endpoints.graph_url, tokens, budget,
                                    ca_bundle=connection.ca_bundle, policy=policy, http=http,
-                                   priority=priority)
+                                   priority=priority, timeout=timeout)
         return cls(transport, tokens)
 
     @property

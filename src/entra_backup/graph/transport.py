@@ -31,6 +31,7 @@ from entra_backup.graph.errors import (
     TransportError,
     from_response,
 )
+from entra_backup.graph.tls import trust
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 ALWAYS_RETRIED = frozenset({503, 504})
@@ -111,7 +112,7 @@ class GraphTransport:
         self.priority = priority
         self._rng = rng or random.Random()
         self._http = http or httpx.AsyncClient(
-            verify=ca_bundle or True,
+            verify=trust(ca_bundle),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             limits=httpx.Limits(max_keepalive_connections=20, keepalive_expiry=60),
         )
