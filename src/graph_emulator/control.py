@@ -109,8 +109,8 @@ def control_routes(runtime: Runtime, prefix: str) -> list[BaseRoute]:
         ("POST", "/settings"): faults,
         ("GET", "/log"): log,
         ("GET", "/usage"): usage,
-        ("POST", "/state/checkpoint"): lambda b, r: runtime.checkpoint(str(b.get("name", "default"))),
-        ("POST", "/state/rollback"): lambda b, r: runtime.rollback(str(b.get("name", "default"))),
+        ("POST", "/state/checkpoint"): lambda b, r: runtime.checkpoint(_name(b)),
+        ("POST", "/state/rollback"): lambda b, r: runtime.rollback(_name(b)),
         ("POST", "/state/reset"): lambda b, r: runtime.rollback("initial"),
         ("POST", "/state/save"): lambda b, r: runtime.save(str(b["path"])),
         ("POST", "/state/load"): lambda b, r: runtime.load(str(b["path"])),
@@ -120,6 +120,10 @@ def control_routes(runtime: Runtime, prefix: str) -> list[BaseRoute]:
         Route(prefix + path, _handler(action), methods=[method])
         for (method, path), action in routes.items()
     ]
+
+
+def _name(body: dict[str, Any]) -> str:
+    return str(body.get("name", "default"))
 
 
 def _record(record: Any) -> dict[str, Any]:

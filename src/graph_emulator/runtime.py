@@ -10,9 +10,9 @@ import pickle
 import random
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from graph_emulator import identity
@@ -20,8 +20,8 @@ from graph_emulator.app import create_app
 from graph_emulator.clock import Clock
 from graph_emulator.control import ControlError, control_routes
 from graph_emulator.emulator import Emulator
-from graph_emulator.generator import TenantSpec, TenantSummary, generate_tenant
 from graph_emulator.gates import install as install_gates
+from graph_emulator.generator import TenantSpec, TenantSummary, generate_tenant
 from graph_emulator.handlers.delta import reset_delta_tokens
 from graph_emulator.handlers.writes import write_state
 from graph_emulator.http_faults import HttpFaults
@@ -162,7 +162,8 @@ class Runtime:
         return pickle.dumps((self.emulator.tenants, self.identity.export_state()))
 
     def _apply(self, blob: bytes) -> None:
-        tenants, identity_state = pickle.loads(blob)  # noqa: S301 - our own checkpoint
+        # Only checkpoints and files this emulator wrote itself are ever unpickled.
+        tenants, identity_state = pickle.loads(blob)
         self.emulator.tenants = tenants
         self.identity.import_state(identity_state)
 
