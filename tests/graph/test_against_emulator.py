@@ -20,8 +20,8 @@ from entra_backup.graph.errors import (
     PermissionDenied,
     TransportError,
 )
-from entra_backup.graph.transport import RetryPolicy
 from tests.graph.conftest import EmulatorClock, connection, reset
+from tests.graph.support import ManualClock
 from tests.support.live_emulator import LiveEmulator
 
 
@@ -115,8 +115,9 @@ async def test_an_untrusted_certificate_says_to_pass_the_ca_bundle(
 
 
 async def test_an_unreachable_graph_url_is_one_clear_error(emulator: LiveEmulator) -> None:
+    clock = ManualClock()
     async with GraphClient.connect(connection(emulator, graph_url="https://127.0.0.1:9/v1.0"),
-                                   policy=RetryPolicy(base_delay=0.01)) as client:
+                                   clock=clock) as client:
         with pytest.raises(TransportError, match=r"Cannot reach Graph at https://127\.0\.0\.1:9"):
             await client.get("users")
 
