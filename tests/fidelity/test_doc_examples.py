@@ -7,6 +7,7 @@ import pytest
 from graph_emulator.model.kinds import KINDS
 from tests.fidelity.doc_coverage import ALLOWANCES, GENERAL, KNOWN_GAPS, NOT_COVERED
 from tests.fidelity.doc_runs import Run, run_example, served_template
+from tests.fidelity.doc_writes import CREATES, DocumentedCreate
 from tests.fidelity.oracle.examples import compare, load_examples
 from tests.fidelity.test_routes import served_routes
 from tests.fidelity.test_schema_responses import deleted_objects  # noqa: F401 (fixture)
@@ -54,6 +55,28 @@ def test_documented_requests_get_documented_shapes(runs: list[Run]) -> None:
 
 
 def test_every_exception_names_an_example_that_is_run(runs: list[Run]) -> None:
-    run = {r.example.index for r in runs}
+    run = {r.example.index for r in runs} | {c.create for c in CREATES}
     listed = set(NOT_COVERED) | set(KNOWN_GAPS) | set(ALLOWANCES)
     assert listed <= run, sorted(listed - run)
+
+
+@pytest.mark.parametrize("documented", [c for c in CREATES if c.create not in KNOWN_GAPS],
+                         ids=lambda d: d.path)
+def test_documented_creates_and_deletes(emulator: LiveEmulator,
+                                        documented: DocumentedCreate) -> None:
+    check_documented_create(emulator, documented)
+
+
+def check_documented_create(emulator: LiveEmulator, documented: DocumentedCreate) -> None:
+    """Create with the documented request, compare with the documented answer, delete."""
+    examples = {e.index: e for e in load_examples()}
+    create, delete = examples[documented.create], examples[documented.delete]
+    assert (create.method, delete.method) == ("POST", "DELETE")
+    with emulator.http() as client:
+        created = client.post(documented.path.lstrip("/"), json=documented.body)
+        assert created.status_code == create.status, created.text
+        found = compare(create.body, created.json(),
+                        GENERAL + ALLOWANCES.get(create.index, ()))
+        deleted = client.delete(f"{documented.path.lstrip('/')}/{created.json()['id']}")
+    assert not found, str(found)
+    assert deleted.status_code == delete.status

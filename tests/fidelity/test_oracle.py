@@ -156,6 +156,13 @@ def test_route_exists(path: str, exists: bool) -> None:
     assert route_exists(path) is exists
 
 
+def test_route_templates_do_not_take_literals_for_ids() -> None:
+    assert route_exists("/users/microsoft.graph.bogus")  # a concrete id, as far as we know
+    assert not route_exists("/users/microsoft.graph.bogus", template=True)
+    assert route_exists("/users/microsoft.graph.delta()", template=True)
+    assert route_exists("/users/{id}/memberOf", template=True)
+
+
 @pytest.mark.parametrize(("method", "path", "basis"), [
     ("GET", "/users/{id}", "endpoint list"),
     ("POST", "/$batch", "JSON batching"),
