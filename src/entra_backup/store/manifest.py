@@ -9,9 +9,10 @@ and each chunk blob (kind CHUNK) is a JSON list of ``[object id, blob id]`` pair
 by object id. A *full* manifest (``base`` null) lists every object. A *delta* manifest
 lists only the pairs that differ from its full ``base``: changed or added objects, and
 ``[object id, null]`` for removed ones. Deltas are always against a full manifest (depth
-one); when a delta would exceed :data:`DELTA_LIMIT` of the base, a full manifest is
-written instead. So a snapshot in which 1% of a type changed stores about 1% of its
-manifest, and an unchanged type produces byte-identical blobs that deduplicate to nothing.
+one); when a delta would exceed :data:`DELTA_LIMIT` of the base (and a chunk's worth of
+entries), a full manifest is written instead; with no change at all the base is reused.
+So a snapshot in which 1% of a type changed stores about 1% of its manifest, and an
+unchanged type produces byte-identical blobs that deduplicate to nothing.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def write_manifest(
         base_manifest, base_entries = base
         limit = max(CHUNK_ENTRIES, int(DELTA_LIMIT * base_manifest.count))
         changes = sum(1 for _ in _diff(entries(), base_entries()))
+        if changes == 0:
+            return base_manifest.blob_id
         if changes <= limit:
             delta = _diff(entries(), base_entries())
             return _store(put, delta, count, base_manifest.blob_id)
