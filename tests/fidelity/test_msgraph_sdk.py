@@ -36,6 +36,13 @@ def _new_user(domain: str, nickname: str) -> User:
                                          force_change_password_next_sign_in=True))
 
 
+async def _purge(sdk: GraphServiceClient, user_id: str, deleted: bool = False) -> None:
+    """Remove a user this module created, recycle bin included, leaving the tenant as found."""
+    if not deleted:
+        await sdk.users.by_user_id(user_id).delete()
+    await sdk.directory.deleted_items.by_directory_object_id(user_id).delete()
+
+
 async def test_sdk_lists_users_across_pages(sdk: GraphServiceClient) -> None:
     config = UsersRequestBuilder.UsersRequestBuilderGetRequestConfiguration(
         query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
@@ -70,6 +77,8 @@ async def test_sdk_delta_rounds_see_a_change_and_a_deletion(sdk: GraphServiceCli
     assert by_id[changed.id].job_title == "Delta Checker"
     assert by_id[deleted.id].additional_data["@removed"] == {"reason": "changed"}
     assert changes.odata_delta_link
+    await _purge(sdk, changed.id)
+    await _purge(sdk, deleted.id, deleted=True)
 
 
 async def test_sdk_creates_deletes_and_restores_a_user(sdk: GraphServiceClient) -> None:
@@ -84,3 +93,4 @@ async def test_sdk_creates_deletes_and_restores_a_user(sdk: GraphServiceClient) 
     assert restored is not None and restored.id == created.id
     again = await sdk.users.by_user_id(created.id).get()
     assert again is not None and again.user_principal_name == f"sdk.restore@{domain}"
+    await _purge(sdk, created.id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -38,24 +40,27 @@ def _short(type_name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def deleted_objects(emulator: LiveEmulator) -> list[str]:
+def deleted_objects(emulator: LiveEmulator) -> Iterator[list[str]]:
     """A user and a Microsoft 365 group created and deleted here, so the recycle bin has
-    content (security groups are deleted permanently, as in Graph)."""
+    content (security groups are deleted permanently, as in Graph); purged afterwards so
+    the shared tenant is left as it was."""
+    nickname = f"fidelity.deleted.{uuid.uuid4().hex[:8]}"
     with emulator.http() as client:
         user = client.post("users", json={
             "accountEnabled": True, "displayName": "Fidelity Deleted",
-            "mailNickname": "fidelity.deleted",
-            "userPrincipalName": f"fidelity.deleted@{_domain(client)}",
+            "mailNickname": nickname, "userPrincipalName": f"{nickname}@{_domain(client)}",
             "passwordProfile": {"password": "Xy9!fidelity-check",
                                 "forceChangePasswordNextSignIn": True}})
         group = client.post("groups", json={
             "displayName": "Fidelity Deleted", "mailEnabled": True,
-            "mailNickname": "fidelity-deleted", "securityEnabled": False,
+            "mailNickname": nickname.replace(".", "-"), "securityEnabled": False,
             "groupTypes": ["Unified"]})
         ids = [user.raise_for_status().json()["id"], group.raise_for_status().json()["id"]]
         client.delete(f"users/{ids[0]}").raise_for_status()
         client.delete(f"groups/{ids[1]}").raise_for_status()
-        return ids
+        yield ids
+        for object_id in ids:
+            client.delete(f"directory/deletedItems/{object_id}").raise_for_status()
 
 
 def _domain(client: httpx.Client) -> str:
