@@ -20,15 +20,17 @@ CA_KINDS = frozenset({"conditionalAccessPolicies", "namedLocations"})
 MEMBER_READ = ("GroupMember.Read.All", "GroupMember.ReadWrite.All")
 
 NAVIGATIONS: dict[str, tuple[str, ...]] = {
-    "users": ("directReports", "memberOf", "ownedObjects", "registeredDevices", "ownedDevices"),
-    "groups": ("members", "owners", "memberOf"),
+    "users": ("directReports", "memberOf", "ownedObjects", "registeredDevices", "ownedDevices",
+              "transitiveMemberOf"),
+    "groups": ("members", "owners", "memberOf", "transitiveMembers", "transitiveMemberOf"),
     "applications": ("owners",),
     "servicePrincipals": ("owners", "memberOf"),
     "devices": ("registeredOwners", "registeredUsers", "memberOf"),
     "directoryRoles": ("members",),
     "administrativeUnits": ("members",),
 }
-NAV_COST = {"members": 3, "memberOf": 2, "ownedObjects": 2, "transitiveMembers": 5}
+NAV_COST = {"members": 3, "memberOf": 2, "ownedObjects": 2, "transitiveMembers": 5,
+            "transitiveMemberOf": 2}
 
 
 def _lane(kind: str) -> str:
@@ -52,7 +54,7 @@ def _register_kind_reads(router: Router, kind: str) -> None:
     router.add("GET", spec.path + "/{id}", _bind(collections.get_one, kind), spec.read,
                resource_units=cost, lane=lane)
     for navigation in NAVIGATIONS.get(kind, ()):
-        permissions = spec.read + (MEMBER_READ if navigation == "members" else ())
+        permissions = spec.read + (MEMBER_READ if "embers" in navigation else ())
         router.add("GET", f"{spec.path}/{{id}}/{navigation}",
                    partial(relations.list_related, kind=kind, navigation=navigation),
                    permissions, resource_units=NAV_COST.get(navigation, 1))

@@ -83,8 +83,23 @@ class Router:
         if allowed:
             raise GraphError(405, "Request_BadRequest",
                              f"The method '{method}' is not allowed on '{path}'.")
-        segment = next((s for s in path.split("/") if s), path)
-        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+        raise GraphError(400, "BadRequest",
+                         f"Resource not found for the segment '{self._unmatched(path)}'.")
+
+    def _unmatched(self, path: str) -> str:
+        """The first segment of ``path`` that no route template accepts at its position."""
+        segments = [s for s in path.split("/") if s]
+        best = 0
+        for route in self._routes:
+            template = [s for s in route.template.split("/") if s]
+            matched = 0
+            for have, want in zip(segments, template, strict=False):
+                if want.startswith("{") or have.lower() == want.lower():
+                    matched += 1
+                else:
+                    break
+            best = max(best, matched)
+        return segments[min(best, len(segments) - 1)] if segments else path
 
     def describe(self) -> list[dict[str, Any]]:
         """Every route as ``{"methods": [...], "path": "/v1.0/..."}``, for the control API."""

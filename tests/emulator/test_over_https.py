@@ -132,3 +132,40 @@ def test_replication_lag_delays_links_to_new_objects(emulator: LiveEmulator) -> 
     finally:
         emulator.control("POST", "/settings", {"replication_lag_seconds": 0})
         emulator.control("POST", "/state/rollback", {"name": "lag"})
+
+
+def test_transitive_members_follow_nested_groups(emulator: LiveEmulator) -> None:
+    emulator.control("POST", "/state/checkpoint", {"name": "nested"})
+    try:
+        with emulator.http() as client:
+            users = [u["id"] for u in client.get("users?$top=3").json()["value"]]
+            outer, inner = (client.post("groups", json={
+                "displayName": name, "mailEnabled": False, "mailNickname": name,
+                "securityEnabled": True}).json()["id"] for name in ("outer", "inner"))
+
+            def add(group: str, member: str) -> None:
+                ref = {"@odata.id": f"{emulator.graph_url}/directoryObjects/{member}"}
+                assert client.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
+
+            add(outer, users[0])
+            add(outer, inner)
+            add(inner, users[1])
+            add(inner, users[2])
+            direct = {m["id"] for m in client.get(f"groups/{outer}/members").json()["value"]}
+            nested = {m["id"] for m in
+                      client.get(f"groups/{outer}/transitiveMembers").json()["value"]}
+            member_of = {g["id"] for g in
+                         client.get(f"users/{users[2]}/transitiveMemberOf").json()["value"]}
+        assert direct == {users[0], inner}
+        assert nested == {users[0], inner, users[1], users[2]}
+        assert {outer, inner} <= member_of
+    finally:
+        emulator.control("POST", "/state/rollback", {"name": "nested"})
+
+
+def test_unknown_segment_is_named_in_the_error(emulator: LiveEmulator) -> None:
+    with emulator.http() as client:
+        group = client.get("groups?$top=1").json()["value"][0]["id"]
+        response = client.get(f"groups/{group}/nonsense")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Resource not found for the segment 'nonsense'."

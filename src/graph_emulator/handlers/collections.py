@@ -18,8 +18,11 @@ EXPANDABLE: dict[str, dict[str, str]] = {
     "users": {"manager": "manager", "directReports": "reverse:manager",
               "memberOf": "reverse:members", "ownedObjects": "reverse:owners",
               "registeredDevices": "reverse:registeredUsers",
-              "ownedDevices": "reverse:registeredOwners"},
-    "groups": {"members": "members", "owners": "owners", "memberOf": "reverse:members"},
+              "ownedDevices": "reverse:registeredOwners",
+              "transitiveMemberOf": "transitive-reverse:members"},
+    "groups": {"members": "members", "owners": "owners", "memberOf": "reverse:members",
+               "transitiveMembers": "transitive:members",
+               "transitiveMemberOf": "transitive-reverse:members"},
     "applications": {"owners": "owners"},
     "servicePrincipals": {"owners": "owners", "memberOf": "reverse:members"},
     "devices": {"registeredOwners": "registeredOwners", "registeredUsers": "registeredUsers",
@@ -36,10 +39,29 @@ def related_ids(ctx: Context, entry: Entry, navigation: str) -> list[str]:
         raise GraphError(400, "BadRequest",
                          f"Could not find a property named '{navigation}' on type "
                          f"'{KINDS[entry.kind].odata_type}'.")
+    if relation.startswith("transitive"):
+        return _transitive(ctx, entry.id, relation.split(":", 1)[1],
+                           reverse=relation.startswith("transitive-reverse"))
     if relation.startswith("reverse:"):
         sources = ctx.directory.sources(relation.split(":", 1)[1], entry.id)
         return [s for s in sources if s in ctx.directory.live]
     return ctx.directory.targets(relation, entry.id)
+
+
+def _transitive(ctx: Context, start: str, relation: str, *, reverse: bool) -> list[str]:
+    """Every object reached through nested links, each once, breadth first."""
+    step = ctx.directory.sources if reverse else ctx.directory.targets
+    seen: dict[str, None] = {}
+    frontier = [start]
+    while frontier:
+        following: list[str] = []
+        for node in frontier:
+            for other in step(relation, node):
+                if other != start and other not in seen and other in ctx.directory.live:
+                    seen[other] = None
+                    following.append(other)
+        frontier = following
+    return list(seen)
 
 
 def _expand(ctx: Context, entry: Entry, body: dict[str, Any], expand: list[str]) -> None:
