@@ -1,0 +1,169 @@
+"""Crash safety: a writer killed with SIGKILL at any backend write leaves a repository that
+passes check, shows only complete snapshots and accepts the next commit.
+
+A forked child writes a second snapshot through a backend that kills the process just
+before or just after its Nth ``create``; every N over the whole commit is tried, so the
+kill lands between document packs, index files, the snapshot file and the lock file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from entra_backup.store.backends.base import Backend, FileInfo
+from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.check import check
+from entra_backup.store.lock import LockHeld, RepositoryLock
+from entra_backup.store.repository import Repository
+from tests.store._support import group, passphrase_provider, user
+
+USERS = 400
+CHANGED = frozenset(range(0, USERS, 3))
+
+
+class KillingBackend(Backend):
+    """Delegates to a backend and SIGKILLs the process at the chosen create."""
+
+    def __init__(self, inner: Backend, kill_at: int, after: bool) -> None:
+        self._inner = inner
+        self._kill_at = kill_at
+        self._after = after
+        self.creates: list[str] = []
+
+    def create(self, name: str, data: bytes) -> None:
+        self.creates.append(name)
+        if len(self.creates) == self._kill_at and not self._after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        self._inner.create(name, data)
+        if len(self.creates) == self._kill_at and self._after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def read(self, name: str) -> bytes:
+        return self._inner.read(name)
+
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        return self._inner.read_range(name, offset, length)
+
+    def delete(self, name: str) -> None:
+        self._inner.delete(name)
+
+    def list(self, prefix: str = "") -> Iterator[FileInfo]:
+        return self._inner.list(prefix)
+
+    def exists(self, name: str) -> bool:
+        return self._inner.exists(name)
+
+
+def open_repo(path: Path, backend: Backend | None = None) -> Repository:
+    repo = Repository.open(backend or LocalBackend(str(path)), passphrase_provider())
+    repo.index_every = 2
+    return repo
+
+
+def write_second_snapshot(repo: Repository) -> None:
+    with repo.writer("contoso") as writer:
+        for number in range(USERS):
+            writer.add("users", f"user-{number:05d}", user(number, int(number in CHANGED)))
+        for number in range(60):
+            writer.add("groups", f"group-{number:04d}", group(number))
+        writer.commit()
+
+
+def run_child(path: Path, kill_at: int, after: bool, log: Path) -> int:
+    """Fork a writer; return its wait status. The child writes the creates it made to ``log``."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            backend = KillingBackend(LocalBackend(str(path)), kill_at, after)
+            write_second_snapshot(open_repo(path, backend))
+            log.write_text("\n".join(backend.creates))
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A repository with one snapshot, and the names the second commit creates, in order."""
+    path = tmp_path_factory.mktemp("crash") / "baseline"
+    repo = Repository.init(LocalBackend(str(path)), passphrase_provider(), pack_size=1024)
+    with repo.writer("contoso") as writer:
+        for number in range(USERS):
+            writer.add("users", f"user-{number:05d}", user(number))
+        writer.commit()
+    probe = path.parent / "probe"
+    shutil.copytree(path, probe)
+    log = path.parent / "creates.txt"
+    assert run_child(probe, 10**9, False, log) == 0
+    return path, log.read_text().splitlines()
+
+
+def kill_points(creates: list[str]) -> list[tuple[int, bool]]:
+    return [(n, after) for n in range(1, len(creates) + 1) for after in (False, True)]
+
+
+def test_the_commit_writes_enough_files_to_kill_it_in_at_least_50_places(
+    baseline: tuple[Path, list[str]],
+) -> None:
+    _, creates = baseline
+    kinds = {name.split("/")[0] for name in creates}
+    assert {"data", "index", "snapshots", "locks"} <= kinds
+    assert len(kill_points(creates)) >= 50
+    assert creates[-1].startswith("snapshots/"), "the snapshot is the last data written"
+
+
+def test_a_writer_killed_anywhere_leaves_a_consistent_repository(
+    baseline: tuple[Path, list[str]], tmp_path: Path,
+) -> None:
+    path, creates = baseline
+    first_id = open_repo(path).load_snapshot("latest").id
+    outcomes = set()
+    for number, after in kill_points(creates):
+        work = tmp_path / f"kill-{number}-{after}"
+        shutil.copytree(path, work)
+        status = run_child(work, number, after, tmp_path / "unused.txt")
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (number, after)
+        outcomes.add(verify_after_crash(work, first_id, f"kill at create {number}, after={after}"))
+        shutil.rmtree(work)
+    assert outcomes == {1, 2}, "some kills lost the second snapshot, the last ones kept it"
+
+
+def verify_after_crash(path: Path, first_id: str, where: str) -> int:
+    """Check, read every snapshot completely, then commit again; return the snapshot count."""
+    repo = open_repo(path)
+    report = check(repo, read_data=True)
+    assert report.ok, (where, report.problems)
+    snapshots = repo.snapshots()
+    assert snapshots[0].id == first_id, where
+    for snapshot in snapshots:
+        second = snapshot.id != first_id
+        expected = {f"user-{n:05d}": user(n, int(second and n in CHANGED)) for n in range(USERS)}
+        assert dict(repo.objects(snapshot, "users")) == expected, where
+        if second:
+            assert sum(1 for _ in repo.objects(snapshot, "groups")) == 60, where
+    if any(repo.backend.list("locks/")):
+        with pytest.raises(LockHeld):
+            repo.writer("contoso")
+    later = RepositoryLock(repo.backend, clock=lambda: time.time() + 3600)
+    later.acquire()
+    try:
+        with repo.writer("contoso", lock=later) as writer:
+            writer.add("users", "user-99999", user(99999))
+            third = writer.commit()
+    finally:
+        later.release()
+    assert repo.get(third, "users", "user-99999") == user(99999)
+    assert check(open_repo(path)).ok, where
+    return len(snapshots)
