@@ -59,6 +59,9 @@ ALLOWANCES: dict[int, tuple[Allowance, ...]] = {
                     missing=("value[].signInActivity.*",)),),
     2482: (Allowance("@microsoft.graph.tips is a hint Graph Explorer adds",
                      missing=("@microsoft.graph.tips",)),),
+    2541: (Allowance(_DATA + "a group parent of the group (the first with transitive parents "
+                     "here is in a directory role, which has no mail)",
+                     missing=("value[].mail",)),),
     2966: (Allowance(_DATA + "group parents of that group (ours: other kinds)",
                      missing=("value[].*",)),),
     3043: (Allowance(_DATA + "a service principal owner", missing=("value[].accountEnabled",)),),
