@@ -13,7 +13,7 @@ Typical use::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -137,12 +137,14 @@ class Repository:
         parent: Snapshot | str | None = "latest",
         lock: RepositoryLock | None = None,
         sort_buffer: int = DEFAULT_BUFFER,
+        clock: Callable[[], datetime] | None = None,
     ) -> SnapshotWriter:
         """Start a snapshot of ``tenant``, holding the repository lock until commit.
 
         ``parent`` (a snapshot, an id, ``"latest"`` of the tenant, or None) is the snapshot
         whose manifests new manifests are written as deltas against. Pass ``lock`` to use a
         lock the caller holds already; otherwise the writer takes and releases one.
+        ``clock`` gives the snapshot's time (default: now, UTC).
         """
         owns_lock = lock is None
         if lock is None:
@@ -156,7 +158,8 @@ class Repository:
                 lock.release()
             raise
         return SnapshotWriter(
-            self, tenant, parent=base, lock=lock, owns_lock=owns_lock, sort_buffer=sort_buffer
+            self, tenant, parent=base, lock=lock, owns_lock=owns_lock, sort_buffer=sort_buffer,
+            clock=clock or (lambda: datetime.now(UTC)),
         )
 
     def snapshot_ids(self) -> list[str]:
