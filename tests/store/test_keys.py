@@ -18,11 +18,11 @@ from entra_backup.store.errors import (
     WrongPassphrase,
 )
 from entra_backup.store.files import CONFIG_NAME
+from entra_backup.store.keys import passphrase as passphrase_module
 from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.base import WrongKey as ProviderWrongKey
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.master import stored_keys
-from entra_backup.store.keys import passphrase as passphrase_module
 from entra_backup.store.keys.passphrase import KdfParams, PassphraseKeyProvider
 from entra_backup.store.repository import Repository
 from tests.store._support import new_repository, passphrase_provider, write_tenant
