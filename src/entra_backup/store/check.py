@@ -22,7 +22,7 @@ from entra_backup.store.files import DATA_PREFIX, content_name, pack_id_of, pack
 from entra_backup.store.pack import read_header
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
-from entra_backup.store.walk import document_references, structure_references
+from entra_backup.store.walk import document_references, type_structure_references
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +188,9 @@ def _check_snapshot(repo: Repository, report: CheckReport, snapshot_id: str) -> 
 def _check_structure(
     repo: Repository, report: CheckReport, snapshot: Snapshot, type_name: str
 ) -> bool:
-    single = Snapshot(snapshot.tenant, snapshot.time, snapshot.tool, snapshot.hostname,
-                      snapshot.parent, {type_name: snapshot.types[type_name]}, snapshot.id)
     healthy = True
     try:
-        for ref in structure_references(repo.manifests, single):
+        for ref in type_structure_references(repo.manifests, snapshot, type_name):
             healthy &= _verify_reference(
                 repo, report, snapshot, ref.type_name, object_id=None, blob_id=ref.blob_id
             )

@@ -22,11 +22,19 @@ class Reference:
 
 def structure_references(manifests: ManifestReader, snapshot: Snapshot) -> Iterator[Reference]:
     """The manifest and chunk blobs of every type (decoding the manifests on the way)."""
-    for type_name, entry in sorted(snapshot.types.items()):
-        if entry.manifest is None:
-            continue
-        for kind, blob_id in manifests.structure(entry.manifest):
-            yield Reference(type_name, kind, blob_id)
+    for type_name in sorted(snapshot.types):
+        yield from type_structure_references(manifests, snapshot, type_name)
+
+
+def type_structure_references(
+    manifests: ManifestReader, snapshot: Snapshot, type_name: str
+) -> Iterator[Reference]:
+    """The manifest and chunk blobs of one type."""
+    manifest = snapshot.types[type_name].manifest
+    if manifest is None:
+        return
+    for kind, blob_id in manifests.structure(manifest):
+        yield Reference(type_name, kind, blob_id)
 
 
 def document_references(

@@ -230,10 +230,10 @@ class SnapshotWriter:
         if entry is None or entry.manifest is None:
             return None
         manifests = self._repo.manifests
-        base = manifests.manifest(entry.manifest)
-        if base.base is not None:
-            base = manifests.manifest(base.base)
-        full = base
+        parent_manifest = manifests.manifest(entry.manifest)
+        full = parent_manifest if parent_manifest.base is None else manifests.manifest(
+            parent_manifest.base
+        )
         return full, lambda: manifests.entries(full.blob_id)
 
     def _write_snapshot(self, types: dict[str, TypeEntry]) -> Snapshot:
