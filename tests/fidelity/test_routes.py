@@ -12,9 +12,9 @@ from tests.support.live_emulator import LiveEmulator
 UNDOCUMENTED: dict[tuple[str, str], str] = {
     ("GET", "/subscribedSkus/$count"): (
         "served by the emulator but absent from Microsoft's endpoint list; reported for "
-        "removal, checked strictly by the uncommitted gap test"),
+        "removal (being removed as this is written)"),
 }
-"""Known departures, each with its reason; the test fails if one is fixed or a new one appears."""
+"""Known departures, each with its reason; any other undocumented route fails the test."""
 
 
 def served_routes(emulator: LiveEmulator) -> list[tuple[str, str]]:
@@ -38,4 +38,4 @@ def test_every_served_route_is_a_documented_graph_route(emulator: LiveEmulator) 
                     bases.values())
     print(f"routes: {len(routes)} method+path pairs; evidence: {dict(tally)}")
     assert len(routes) > 100
-    assert undocumented == set(UNDOCUMENTED)
+    assert undocumented <= set(UNDOCUMENTED), sorted(undocumented - set(UNDOCUMENTED))
