@@ -11,8 +11,7 @@ listing the files it replaces, and deletes them afterwards. A file that a live i
 supersedes is ignored when loading (a prune was interrupted, or an old index was replayed
 by someone with write access) and reported by ``check``.
 
-In memory each blob costs one dictionary entry: its 32-byte id and one integer packing
-pack number, kind, offset, length and raw length.
+In memory each blob costs a 49-byte record in a :class:`~.blobtable.BlobTable`.
 """
 
 from __future__ import annotations
@@ -23,14 +22,13 @@ from dataclasses import dataclass, field
 import orjson
 
 from entra_backup.store.backends.base import Backend, NotFound
+from entra_backup.store.blobtable import BlobTable, Record
 from entra_backup.store.crypto import RepositoryKeys
 from entra_backup.store.errors import CorruptFile, IntegrityError, UnsupportedFormat
 from entra_backup.store.files import INDEX_MAGIC, INDEX_PREFIX, content_name, open_file, seal_file
 from entra_backup.store.pack import PackEntry
 
 _VERSION = 1
-_BITS = 32
-_MASK = (1 << _BITS) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +58,13 @@ class BlobIndex:
     def __init__(self) -> None:
         self._packs: list[tuple[str, bytes]] = []
         self._pack_numbers: dict[str, int] = {}
-        self._blobs: dict[bytes, int] = {}
+        self._table = BlobTable()
 
     def __len__(self) -> int:
-        return len(self._blobs)
+        return len(self._table)
 
     def __contains__(self, blob_id: object) -> bool:
-        return blob_id in self._blobs
+        return blob_id in self._table
 
     def add_pack(self, pack: IndexedPack) -> None:
         """Record a pack's blobs; a blob already indexed keeps its first location."""
@@ -75,22 +73,18 @@ class BlobIndex:
             number = len(self._packs)
             self._packs.append((pack.pack_id, pack.salt))
             self._pack_numbers[pack.pack_id] = number
-        blobs = self._blobs
+        table = self._table
         for entry in pack.entries:
-            if entry.blob_id not in blobs:
-                blobs[entry.blob_id] = _pack_value(number, entry)
+            if entry.blob_id not in table:
+                table.add(
+                    entry.blob_id,
+                    (number, entry.kind, entry.offset, entry.length, entry.raw_length),
+                )
 
     def get(self, blob_id: bytes) -> Location | None:
         """The blob's location, or None if no index lists it."""
-        value = self._blobs.get(blob_id)
-        if value is None:
-            return None
-        raw_length = value & _MASK
-        length = (value >> _BITS) & _MASK
-        offset = (value >> 2 * _BITS) & _MASK
-        kind = (value >> 3 * _BITS) & 0xFF
-        pack_id, salt = self._packs[value >> (3 * _BITS + 8)]
-        return Location(pack_id, salt, kind, offset, length, raw_length)
+        record = self._table.get(blob_id)
+        return None if record is None else self._location(record)
 
     def pack_ids(self) -> set[str]:
         """Every pack some index entry points into."""
@@ -98,22 +92,18 @@ class BlobIndex:
 
     def items(self) -> Iterator[tuple[bytes, Location]]:
         """Every blob id with its location."""
-        for blob_id in self._blobs:
-            location = self.get(blob_id)
-            assert location is not None
-            yield blob_id, location
+        for blob_id, record in self._table.items():
+            yield blob_id, self._location(record)
 
     def salt_of(self, pack_id: str) -> bytes | None:
         """The salt recorded for a pack."""
         number = self._pack_numbers.get(pack_id)
         return None if number is None else self._packs[number][1]
 
-
-def _pack_value(number: int, entry: PackEntry) -> int:
-    value = number << 8 | entry.kind
-    value = value << _BITS | entry.offset
-    value = value << _BITS | entry.length
-    return value << _BITS | entry.raw_length
+    def _location(self, record: Record) -> Location:
+        number, kind, offset, length, raw_length = record
+        pack_id, salt = self._packs[number]
+        return Location(pack_id, salt, kind, offset, length, raw_length)
 
 
 def encode_index(packs: Iterable[IndexedPack], supersedes: Iterable[str] = ()) -> bytes:
@@ -178,27 +168,49 @@ class LoadedIndex:
 
 
 def load_index(backend: Backend, keys: RepositoryKeys) -> LoadedIndex:
-    """Read every index file; skip and report damaged and superseded ones."""
+    """Read every index file; skip and report damaged and superseded ones.
+
+    Files are added as they are read, so only one file's entries are decoded at a time.
+    Only if a file read later supersedes one already added (an interrupted prune, or a
+    replay) is the index built again from the live files.
+    """
     loaded = LoadedIndex()
-    parsed: dict[str, tuple[list[IndexedPack], list[str]]] = {}
-    for info in sorted(backend.list(INDEX_PREFIX), key=lambda item: item.name):
-        try:
-            data = backend.read(info.name)
-            if content_name(data) != info.name.removeprefix(INDEX_PREFIX):
-                raise CorruptFile(f"index {info.name} does not match its content hash")
-            body = open_file(keys, INDEX_MAGIC, data, info.name)
-            parsed[info.name] = decode_index(body, info.name)
-        except NotFound:
+    names = sorted(info.name for info in backend.list(INDEX_PREFIX))
+    added: list[str] = []
+    for name in names:
+        parsed = _read_index_file(backend, keys, name, loaded)
+        if parsed is None:
             continue
-        except IntegrityError as exc:
-            loaded.damaged[info.name] = exc.message
-    superseded_by = {old: name for name, (_, olds) in parsed.items() for old in olds}
-    loaded.retired = set(superseded_by)
-    for name, (packs, _) in parsed.items():
-        if name in superseded_by:
-            loaded.superseded[name] = superseded_by[name]
-            continue
-        loaded.live.append(name)
-        for pack in packs:
-            loaded.index.add_pack(pack)
+        packs, olds = parsed
+        for old in olds:
+            loaded.superseded.setdefault(old, name)
+        if name not in loaded.superseded:
+            added.append(name)
+            for pack in packs:
+                loaded.index.add_pack(pack)
+    loaded.retired = set(loaded.superseded)
+    loaded.live = [name for name in added if name not in loaded.retired]
+    if len(loaded.live) < len(added):
+        loaded.index = BlobIndex()
+        for name in loaded.live:
+            parsed = _read_index_file(backend, keys, name, loaded)
+            for pack in parsed[0] if parsed is not None else []:
+                loaded.index.add_pack(pack)
+    present = set(names)
+    loaded.superseded = {old: new for old, new in loaded.superseded.items() if old in present}
     return loaded
+
+
+def _read_index_file(
+    backend: Backend, keys: RepositoryKeys, name: str, loaded: LoadedIndex
+) -> tuple[list[IndexedPack], list[str]] | None:
+    try:
+        data = backend.read(name)
+        if content_name(data) != name.removeprefix(INDEX_PREFIX):
+            raise CorruptFile(f"index {name} does not match its content hash")
+        return decode_index(open_file(keys, INDEX_MAGIC, data, name), name)
+    except NotFound:
+        return None
+    except IntegrityError as exc:
+        loaded.damaged[name] = exc.message
+        return None

@@ -126,6 +126,8 @@ class Repository:
 
     def reload_index(self) -> None:
         """Read the index files again (after another process wrote)."""
+        self.loaded_index = LoadedIndex()
+        self.reader.index = self.loaded_index.index
         self.loaded_index = load_index(self.backend, self.keys)
         self.reader.index = self.loaded_index.index
         self.manifests = ManifestReader(self._read_structure)
