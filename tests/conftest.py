@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:
-    from tests.support.live_emulator import LiveEmulator
+from tests.support.live_emulator import LiveEmulator
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "graph-reference"
 
@@ -17,8 +15,6 @@ REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "graph-refer
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
     """An emulator with a generated tenant of about 120 users, throttling off."""
-    from tests.support.live_emulator import LiveEmulator
-
     live = LiveEmulator.start(tmp_path_factory.mktemp("emulator"), users=120, seed=7,
                               throttle="off")
     try:

@@ -1,7 +1,10 @@
-"""Derive the emulator's property-name table from Microsoft's Graph v1.0 CSDL.
+"""Derive the emulator's property table from Microsoft's Graph v1.0 CSDL.
 
 Writes ``src/graph_emulator/data/properties.json``: for each entity type the emulator
-serves, the structural and navigation property names of the type and its base types.
+serves, the structural properties of the type and its base types with their type and
+nullability, the navigation property names, and the complex types those properties use
+(so the emulator can answer with Graph's defaults: ``[]`` for an empty collection, a
+populated object for an unset complex property).
 Source: ``v1.0-cleanMetadata.xml`` from microsoftgraph/msgraph-metadata (MIT), pinned in
 ``../shared/graph-reference/``. Run from the project root after updating that copy.
 """
@@ -28,40 +31,59 @@ EXTRA_TYPES = (
 )
 
 
-def load_types() -> dict[str, ET.Element]:
+def qualified(name: str) -> str:
+    return name.replace("graph.", "microsoft.graph.", 1) if name.startswith("graph.") else name
+
+
+def load_types(tag: str) -> dict[str, ET.Element]:
     tree = ET.parse(CSDL)
     types: dict[str, ET.Element] = {}
     for schema in tree.getroot().iter(f"{{{NS['edm']}}}Schema"):
         namespace = schema.get("Namespace", "")
-        for entity in schema.findall("edm:EntityType", NS):
-            types[f"{namespace}.{entity.get('Name')}"] = entity
+        for element in schema.findall(f"edm:{tag}", NS):
+            types[f"{namespace}.{element.get('Name')}"] = element
     return types
 
 
-def names(types: dict[str, ET.Element], full_name: str) -> tuple[list[str], list[str]]:
-    props: list[str] = []
-    navs: list[str] = []
+def describe(types: dict[str, ET.Element], full_name: str) -> dict[str, object]:
+    props: dict[str, list[object]] = {}
+    navs: set[str] = set()
     current: str | None = full_name
     while current:
-        entity = types[current]
-        props += [p.get("Name", "") for p in entity.findall("edm:Property", NS)]
-        navs += [n.get("Name", "") for n in entity.findall("edm:NavigationProperty", NS)]
-        base = entity.get("BaseType")
-        current = base.replace("graph.", "microsoft.graph.", 1) if base else None
-    return sorted(set(props)), sorted(set(navs))
+        element = types[current]
+        for prop in element.findall("edm:Property", NS):
+            nullable = prop.get("Nullable", "true") != "false"
+            props.setdefault(prop.get("Name", ""), [qualified(prop.get("Type", "")), nullable])
+        navs |= {n.get("Name", "") for n in element.findall("edm:NavigationProperty", NS)}
+        base = element.get("BaseType")
+        current = qualified(base) if base else None
+    return {"properties": dict(sorted(props.items())), "navigationProperties": sorted(navs)}
+
+
+def complex_closure(tables: list[dict[str, object]], complexes: dict[str, ET.Element]
+                    ) -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    pending = [t for t in tables]
+    while pending:
+        table = pending.pop()
+        for type_name, _ in table["properties"].values():  # type: ignore[attr-defined]
+            inner = str(type_name).removeprefix("Collection(").removesuffix(")")
+            if inner in complexes and inner not in found:
+                found[inner] = describe(complexes, inner)
+                pending.append(found[inner])
+    return dict(sorted(found.items()))
 
 
 def main() -> None:
-    types = load_types()
+    entities = load_types("EntityType")
+    complexes = load_types("ComplexType")
     wanted = sorted({k.odata_type for k in KINDS.values()} | set(EXTRA_TYPES))
-    table = {}
-    for full_name in wanted:
-        props, navs = names(types, full_name)
-        table[full_name] = {"properties": props, "navigationProperties": navs}
+    table = {name: describe(entities, name) for name in wanted}
     payload = {"source": "microsoftgraph/msgraph-metadata clean_v10_metadata/cleanMetadata.xml",
-               "types": table}
+               "types": table, "complexTypes": complex_closure(list(table.values()), complexes)}
     OUT.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(table)} types")
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(table)} entity types, "
+          f"{len(payload['complexTypes'])} complex types")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,13 @@ from graph_emulator.protocol import GraphResponse
 from graph_emulator.routing import Handler, Router
 
 READ_COST = {"users": 2, "applications": 2, "oauth2PermissionGrants": 2, "subscribedSkus": 3}
+COUNTABLE = frozenset({
+    # Collections whose /$count segment Microsoft documents (msgraph-v1.0-endpoints).
+    "users", "groups", "applications", "servicePrincipals", "devices", "directoryRoles",
+    "oauth2PermissionGrants", "organization", "domains", "groupSettings",
+    "administrativeUnits", "roleDefinitions", "roleAssignments",
+    "conditionalAccessPolicies", "namedLocations",
+})
 CA_KINDS = frozenset({"conditionalAccessPolicies", "namedLocations"})
 MEMBER_READ = ("GroupMember.Read.All", "GroupMember.ReadWrite.All")
 
@@ -49,8 +56,9 @@ def _register_kind_reads(router: Router, kind: str) -> None:
         return
     router.add("GET", spec.path, _bind(collections.list_kind, kind), spec.read,
                resource_units=cost, lane=lane)
-    router.add("GET", spec.path + "/$count", _bind(collections.count_kind, kind), spec.read,
-               resource_units=cost, lane=lane)
+    if kind in COUNTABLE:
+        router.add("GET", spec.path + "/$count", _bind(collections.count_kind, kind),
+                   spec.read, resource_units=cost, lane=lane)
     router.add("GET", spec.path + "/{id}", _bind(collections.get_one, kind), spec.read,
                resource_units=cost, lane=lane)
     for navigation in NAVIGATIONS.get(kind, ()):

@@ -18,6 +18,15 @@ with warnings.catch_warnings():
     from msgraph.generated.models.user import User
     from msgraph.generated.users.users_request_builder import UsersRequestBuilder
     from msgraph.graph_service_client import GraphServiceClient
+    from msgraph_core.requests.batch_request_content import (  # type: ignore[import-untyped]
+        BatchRequestContent,
+    )
+    from msgraph_core.requests.batch_request_item import (  # type: ignore[import-untyped]
+        BatchRequestItem,
+    )
+    from msgraph_core.requests.batch_response_content import (  # type: ignore[import-untyped]
+        BatchResponseContent,
+    )
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated.*:DeprecationWarning")
 
@@ -94,3 +103,24 @@ async def test_sdk_creates_deletes_and_restores_a_user(sdk: GraphServiceClient) 
     again = await sdk.users.by_user_id(created.id).get()
     assert again is not None and again.user_principal_name == f"sdk.restore@{domain}"
     await _purge(sdk, created.id)
+
+
+async def test_sdk_lists_deleted_users_by_short_cast(sdk: GraphServiceClient) -> None:
+    """The SDK asks for /directory/deletedItems/graph.user, the alias Microsoft lists."""
+    binned = await sdk.directory.deleted_items.graph_user.get()
+    assert binned is not None and binned.value is not None
+
+
+async def test_sdk_sends_a_batch(sdk: GraphServiceClient) -> None:
+    users = sdk.users.to_get_request_information()
+    groups = sdk.groups.to_get_request_information()
+    content = BatchRequestContent()
+    first, second = BatchRequestItem(request_information=users), BatchRequestItem(
+        request_information=groups)
+    content.add_request(None, first)
+    content.add_request(None, second)
+    response = await sdk.batch.post(batch_request_content=content)
+    assert isinstance(response, BatchResponseContent)
+    statuses = {item_id: response.get_response_by_id(item_id).status
+                for item_id in (first.id, second.id)}
+    assert statuses == {first.id: 200, second.id: 200}

@@ -10,9 +10,6 @@ from tests.fidelity.oracle.routes import route_basis
 from tests.support.live_emulator import LiveEmulator
 
 UNDOCUMENTED: dict[tuple[str, str], str] = {
-    ("GET", "/subscribedSkus/$count"): (
-        "served by the emulator but absent from Microsoft's endpoint list; reported for "
-        "removal (being removed as this is written)"),
 }
 """Known departures, each with its reason; any other undocumented route fails the test."""
 

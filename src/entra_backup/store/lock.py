@@ -49,11 +49,11 @@ class LockError(Exception):
     """Base class of repository lock failures."""
 
 
-class LockHeld(LockError):  # noqa: N818 - reads as a state, like the backend errors
+class LockHeld(LockError):
     """Another live writer holds the repository lock."""
 
 
-class LockLost(LockError):  # noqa: N818 - reads as a state, like the backend errors
+class LockLost(LockError):
     """This writer no longer holds the lock and must stop writing."""
 
 

@@ -145,10 +145,13 @@ def register(router: Router) -> None:
     """Add the recycle-bin routes."""
     base = "/directory/deletedItems"
     for cast, kind in RECYCLABLE.items():
-        segment = f"{base}/microsoft.graph.{cast}"
-        router.add("GET", segment, partial(list_deleted, kind=kind), KINDS[kind].read)
-        router.add("GET", segment + "/$count", partial(count_deleted, kind=kind),
-                   KINDS[kind].read)
+        # Graph accepts the cast with its namespace or with the short alias "graph."
+        # (Microsoft's SDK sends the short form).
+        for namespace in ("microsoft.graph", "graph"):
+            segment = f"{base}/{namespace}.{cast}"
+            router.add("GET", segment, partial(list_deleted, kind=kind), KINDS[kind].read)
+            router.add("GET", segment + "/$count", partial(count_deleted, kind=kind),
+                       KINDS[kind].read)
     router.add("GET", base + "/{id}", get_deleted, ANY_READ)
     router.add("DELETE", base + "/{id}", delete_permanently, ANY_WRITE)
     router.add("POST", base + "/{id}/restore", restore, ANY_WRITE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,15 +19,30 @@ def odata_type(entry: Entry) -> str:
 
 
 def render(entry: Entry, select: list[str] | None, *, typed: bool = False) -> dict[str, Any]:
-    """The object as Graph returns it for the given ``$select`` (None: default set)."""
+    """The object as Graph returns it for the given ``$select`` (None: default set).
+
+    A property without a value comes back as Graph sends it: ``[]`` for collections,
+    ``null`` or a type default otherwise, never missing.
+    """
     data = entry.data
+    template = schema.defaults(odata_type(entry).lstrip("#"))
     if select is not None:
-        body = {name: data.get(name) for name in select}
+        names: Iterable[str] = select
     elif entry.kind == "users":
-        body = {name: data.get(name) for name in schema.USER_DEFAULT}
+        names = schema.USER_DEFAULT
     else:
         hidden = schema.NOT_DEFAULT.get(entry.kind, frozenset())
-        body = {k: v for k, v in data.items() if k not in hidden and not k.startswith("@")}
+        extra = [k for k in data if k not in template and not k.startswith("@")]
+        names = [*(k for k in template if k not in hidden), *extra]
+    complexes = schema.complex_properties(odata_type(entry))
+    body = {}
+    for name in names:
+        if name not in data:
+            body[name] = schema.fresh(template.get(name))
+        elif name in complexes and data[name] is not None:
+            body[name] = schema.complete(data[name], complexes[name][0])
+        else:
+            body[name] = data[name]
     if typed or "@odata.type" in data:
         return {"@odata.type": odata_type(entry), **body}
     return body

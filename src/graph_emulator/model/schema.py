@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from graph_emulator.model.kinds import KINDS
 
@@ -20,15 +21,33 @@ USER_DEFAULT = (
 )
 
 NOT_DEFAULT: dict[str, frozenset[str]] = {
-    # Returned only when selected: properties the list pages mark "Returned only on $select".
+    # Returned only when selected: the group resource page marks these "Returned only on
+    # $select"; none of them appears in the documentation's GET /groups examples.
     "groups": frozenset({
-        "allowExternalSenders", "autoSubscribeNewMembers", "hideFromAddressLists",
-        "hideFromOutlookClients", "isSubscribedByMail", "unseenCount",
-        "membershipRuleProcessingStatus",
-        "assignedLabels", "accessType", "isArchived", "hasMembersWithLicenseErrors",
+        "accessType", "allowExternalSenders", "assignedLabels", "assignedLicenses",
+        "autoSubscribeNewMembers", "hasMembersWithLicenseErrors", "hideFromAddressLists",
+        "hideFromOutlookClients", "infoCatalogs", "isArchived", "isFavorite",
+        "isManagementRestricted", "isSubscribedByMail", "licenseProcessingState",
+        "membershipRuleProcessingStatus", "onPremisesExtensionAttributes", "organizationId",
+        "uniqueName", "unseenConversationsCount", "unseenCount", "unseenMessagesCount",
+        "welcomeMessageEnabled",
     }),
-    "applications": frozenset(),
-    "servicePrincipals": frozenset(),
+}
+
+POPULATED: dict[str, frozenset[str]] = {
+    # Nullable complex properties Graph answers with an object of defaults rather than
+    # null (POST /applications and POST /servicePrincipals documentation examples).
+    "microsoft.graph.application": frozenset({
+        "api", "info", "parentalControlSettings", "publicClient", "spa", "web"}),
+    "microsoft.graph.servicePrincipal": frozenset({"info"}),
+}
+
+_NON_NULL_PRIMITIVES: dict[str, Any] = {
+    "Edm.Boolean": False,
+    "Edm.Int32": 0,
+    "Edm.Int64": 0,
+    "Edm.Double": 0.0,
+    "Edm.DateTimeOffset": "0001-01-01T00:00:00Z",
 }
 
 FILTERABLE: dict[str, frozenset[str]] = {
@@ -77,24 +96,96 @@ FILTERABLE: dict[str, frozenset[str]] = {
 
 
 @cache
-def _table() -> dict[str, dict[str, list[str]]]:
+def _data() -> dict[str, Any]:
     text = resources.files("graph_emulator.data").joinpath("properties.json").read_text()
-    types: dict[str, dict[str, list[str]]] = json.loads(text)["types"]
-    return types
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _entry(odata_type: str) -> dict[str, Any]:
+    name = odata_type.lstrip("#")
+    found: dict[str, Any] = _data()["types"].get(name) or _data()["complexTypes"].get(name, {})
+    return found
 
 
 @cache
 def property_names(odata_type: str) -> frozenset[str]:
     """Structural property names of a type, its base types included."""
-    entry = _table().get(odata_type.lstrip("#"))
-    return frozenset(entry["properties"]) if entry else frozenset()
+    return frozenset(_entry(odata_type).get("properties", {}))
 
 
 @cache
 def navigation_names(odata_type: str) -> frozenset[str]:
     """Navigation property names of a type, its base types included."""
-    entry = _table().get(odata_type.lstrip("#"))
-    return frozenset(entry["navigationProperties"]) if entry else frozenset()
+    return frozenset(_entry(odata_type).get("navigationProperties", ()))
+
+
+@cache
+def defaults(odata_type: str, depth: int = 0) -> dict[str, Any]:
+    """What Graph answers for each property of a type that holds no value.
+
+    Collections are ``[]``, non-nullable primitives their zero value, complex properties
+    Graph populates an object of defaults, anything else ``null``. Treat the result as
+    read-only and copy it with :func:`fresh`.
+    """
+    populated = POPULATED.get(odata_type.lstrip("#"), frozenset())
+    complexes = _data()["complexTypes"]
+    result: dict[str, Any] = {}
+    for name, (type_name, nullable) in _entry(odata_type).get("properties", {}).items():
+        if type_name == "Edm.Stream":
+            continue  # media streams (an app's logo) are never part of the JSON body
+        if type_name.startswith("Collection("):
+            result[name] = []
+        elif type_name in complexes and depth < 3 and (not nullable or name in populated):
+            result[name] = defaults(type_name, depth + 1)
+        elif not nullable and type_name in _NON_NULL_PRIMITIVES:
+            result[name] = _NON_NULL_PRIMITIVES[type_name]
+        else:
+            result[name] = None
+    return result
+
+
+@cache
+def _complex_properties(odata_type: str) -> dict[str, tuple[str, bool]]:
+    """Properties of a type whose values are complex: name -> (complex type, collection)."""
+    complexes = _data()["complexTypes"]
+    found: dict[str, tuple[str, bool]] = {}
+    for name, (type_name, _) in _entry(odata_type).get("properties", {}).items():
+        inner = type_name.removeprefix("Collection(").removesuffix(")")
+        if inner in complexes:
+            found[name] = (inner, type_name.startswith("Collection("))
+    return found
+
+
+def complete(value: Any, type_name: str) -> Any:
+    """A complex value with the properties it lacks filled in as Graph would send them."""
+    if isinstance(value, list):
+        return [complete(item, type_name) for item in value]
+    if not isinstance(value, dict):
+        return value
+    actual = str(value.get("@odata.type") or type_name).lstrip("#")
+    result = dict(value)
+    for name, default in defaults(actual).items():
+        if name not in result:
+            result[name] = fresh(default)
+    for name, (inner, _) in _complex_properties(actual).items():
+        if isinstance(result.get(name), dict | list):
+            result[name] = complete(result[name], inner)
+    return result
+
+
+def complex_properties(odata_type: str) -> dict[str, tuple[str, bool]]:
+    """Public view of :func:`_complex_properties`."""
+    return _complex_properties(odata_type.lstrip("#"))
+
+
+def fresh(value: Any) -> Any:
+    """A copy of a default that a caller may change without changing the template."""
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fresh(v) for v in value]
+    return value
 
 
 def selectable(kind: str, odata_type: str | None = None) -> frozenset[str]:

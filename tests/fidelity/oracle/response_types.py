@@ -37,7 +37,7 @@ _DIRECTORY_OBJECT_NAVIGATIONS = (
     "registeredOwners", "registeredUsers", "directReports", "ownedObjects",
     "registeredDevices", "ownedDevices", "createdObjects", "sponsors",
 )
-_CAST = re.compile(r"/microsoft\.graph\.(\w+)$", re.IGNORECASE)
+_CAST = re.compile(r"/(?:microsoft\.)?graph\.(\w+)$", re.IGNORECASE)
 
 
 def _table() -> dict[str, ResponseType]:
