@@ -21,6 +21,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from entra_backup.domain.canonical import NotCanonicalisable, canonical_bytes, parse_json
@@ -49,7 +50,7 @@ class ChunkRef:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Manifest:
     """A decoded manifest blob."""
 
@@ -57,6 +58,11 @@ class Manifest:
     base: bytes | None
     count: int
     chunks: list[ChunkRef]
+
+    @cached_property
+    def firsts(self) -> list[str]:
+        """The first object id of each chunk, for binary search."""
+        return [chunk.first for chunk in self.chunks]
 
 
 def write_manifest(
@@ -199,7 +205,7 @@ class ManifestReader:
             yield from self.chunk(chunk.blob_id)
 
     def _find(self, manifest: Manifest, object_id: str) -> tuple[bool, bytes | None]:
-        position = bisect.bisect_right([c.first for c in manifest.chunks], object_id) - 1
+        position = bisect.bisect_right(manifest.firsts, object_id) - 1
         if position < 0 or manifest.chunks[position].last < object_id:
             return False, None
         rows = self.chunk(manifest.chunks[position].blob_id)

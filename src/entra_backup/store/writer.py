@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -253,8 +253,7 @@ class SnapshotWriter:
             self._sink.new_blobs, self._sink.new_bytes,
             [*self._sink.written_files, SNAPSHOT_PREFIX + snapshot_id],
         )
-        stored = Snapshot(snapshot.tenant, snapshot.time, snapshot.tool, snapshot.hostname,
-                          snapshot.parent, snapshot.types, snapshot_id)
+        stored = replace(snapshot, id=snapshot_id)
         self._repo.remember_snapshot(stored)
         return stored
 
