@@ -26,6 +26,7 @@ from graph_emulator.identity.registry import AppRegistration
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_AUDIENCES = frozenset({GRAPH_RESOURCE, GRAPH_RESOURCE + "/", GRAPH_APP_ID})
+VERIFIED_CACHE_SIZE = 4096
 DEFAULT_LIFETIME = 3599
 ISSUED_EARLIER = 300
 """Entra back-dates ``iat``/``nbf`` by five minutes to absorb clock skew."""
@@ -118,6 +119,7 @@ class TokenIssuer:
         self.clock = clock
         self.key = key or SigningKey.generate()
         self.lifetime = lifetime
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(self, app: AppRegistration, kind: CredentialKind) -> IssuedToken:
         """A signed access token for Graph whose ``roles`` are the app's permissions."""
@@ -157,6 +159,19 @@ class TokenIssuer:
                          str(claims.get("oid", "")))
 
     def _signed_claims(self, token: str) -> dict[str, Any]:
+        # A client sends the same token on every call for an hour; verifying its RSA
+        # signature and base64 once is enough. Times, audience and tenant are still
+        # checked on every call by the caller.
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
+        claims = self._verify_signature(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _verify_signature(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
