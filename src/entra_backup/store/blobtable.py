@@ -70,7 +70,8 @@ class BlobTable:
 
     def merge(self) -> None:
         """Move the recent additions into the sorted array, in place."""
-        additions = sorted(self._recent.items())
+        recent = self._recent
+        additions = [(blob_id, recent[blob_id]) for blob_id in sorted(recent)]
         if not additions:
             return
         positions = [self._search(blob_id)[1] for blob_id, _ in additions]

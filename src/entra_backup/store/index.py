@@ -66,8 +66,11 @@ class BlobIndex:
     def __contains__(self, blob_id: object) -> bool:
         return blob_id in self._table
 
-    def add_pack(self, pack: IndexedPack) -> None:
-        """Record a pack's blobs; a blob already indexed keeps its first location."""
+    def add_pack(self, pack: IndexedPack, *, all_new: bool = False) -> None:
+        """Record a pack's blobs; a blob already indexed keeps its first location.
+
+        ``all_new`` skips the look-up for writers that checked each blob before packing it.
+        """
         number = self._pack_numbers.get(pack.pack_id)
         if number is None:
             number = len(self._packs)
@@ -75,7 +78,7 @@ class BlobIndex:
             self._pack_numbers[pack.pack_id] = number
         table = self._table
         for entry in pack.entries:
-            if entry.blob_id not in table:
+            if all_new or entry.blob_id not in table:
                 table.add(
                     entry.blob_id,
                     (number, entry.kind, entry.offset, entry.length, entry.raw_length),

@@ -95,7 +95,7 @@ class BlobSink:
         name = write_index_file(self._backend, self.codec.keys, self._unindexed)
         self.written_files.append(name)
         for pack in self._unindexed:
-            self._index.add_pack(pack)
+            self._index.add_pack(pack, all_new=True)
             for entry in pack.entries:
                 self._pending.discard(entry.blob_id)
         self._unindexed = []
