@@ -135,14 +135,13 @@ def decode_index(body: bytes, name: str) -> tuple[list[IndexedPack], list[str]]:
         document = orjson.loads(body)
         if document["version"] != _VERSION:
             raise UnsupportedFormat(f"index {name} has version {document['version']}")
-        packs = [
-            IndexedPack(
-                str(pack["id"]),
-                bytes.fromhex(pack["salt"]),
-                [PackEntry(bytes.fromhex(b[0]), b[1], b[2], b[3], b[4]) for b in pack["blobs"]],
-            )
-            for pack in document["packs"]
-        ]
+        raw_packs = document.pop("packs")
+        packs = []
+        while raw_packs:
+            pack = raw_packs.pop()
+            entries = [PackEntry(bytes.fromhex(b[0]), *b[1:5]) for b in pack["blobs"]]
+            packs.append(IndexedPack(str(pack["id"]), bytes.fromhex(pack["salt"]), entries))
+        packs.reverse()
         return packs, [str(item) for item in document["supersedes"]]
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise CorruptFile(f"index {name} is malformed: {exc}") from exc

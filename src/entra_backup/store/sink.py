@@ -17,7 +17,8 @@ from entra_backup.store.files import pack_name
 from entra_backup.store.index import BlobIndex, IndexedPack, write_index_file
 from entra_backup.store.pack import PackBuilder
 
-DEFAULT_INDEX_EVERY = 16
+DEFAULT_INDEX_EVERY = 8
+"""Packs per index file: about 60,000 small documents, a bounded amount to decode at once."""
 
 
 class BlobSink:
