@@ -29,7 +29,12 @@ EXPANDABLE: dict[str, dict[str, str]] = {
                 "memberOf": "reverse:members"},
     "directoryRoles": {"members": "members"},
     "administrativeUnits": {"members": "members"},
+    "roleAssignments": {"principal": "property:principalId",
+                        "roleDefinition": "property:roleDefinitionId"},
 }
+
+
+SINGLE_VALUED_NAVIGATIONS = frozenset({"manager", "principal", "roleDefinition"})
 
 
 def related_ids(ctx: Context, entry: Entry, navigation: str) -> list[str]:
@@ -39,6 +44,9 @@ def related_ids(ctx: Context, entry: Entry, navigation: str) -> list[str]:
         raise GraphError(400, "BadRequest",
                          f"Could not find a property named '{navigation}' on type "
                          f"'{KINDS[entry.kind].odata_type}'.")
+    if relation.startswith("property:"):
+        target = entry.data.get(relation.split(":", 1)[1])
+        return [str(target)] if isinstance(target, str) and target in ctx.directory.live else []
     if relation.startswith("transitive"):
         return _transitive(ctx, entry.id, relation.split(":", 1)[1],
                            reverse=relation.startswith("transitive-reverse"))
@@ -70,7 +78,7 @@ def _expand(ctx: Context, entry: Entry, body: dict[str, Any], expand: list[str])
         ids = related_ids(ctx, entry, name)
         limit = 100 if name == "registeredDevices" else EXPAND_LIMIT
         rendered = [render(ctx.directory.live[i], None, typed=True) for i in ids[:limit]]
-        if name == "manager":
+        if name in SINGLE_VALUED_NAVIGATIONS:
             body[name] = rendered[0] if rendered else None
         else:
             body[name] = rendered

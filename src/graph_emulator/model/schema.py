@@ -66,6 +66,7 @@ FILTERABLE: dict[str, frozenset[str]] = {
         "expirationDateTime", "groupTypes", "isAssignableToRole", "mail", "mailEnabled",
         "mailNickname", "membershipRule", "onPremisesSyncEnabled", "proxyAddresses",
         "securityEnabled", "visibility", "assignedLicenses", "resourceProvisioningOptions",
+        "membershipRuleProcessingState", "hasMembersWithLicenseErrors",
     }),
     "applications": frozenset({
         "id", "appId", "displayName", "identifierUris", "publisherDomain", "signInAudience",

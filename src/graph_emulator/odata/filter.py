@@ -239,6 +239,11 @@ class _Parser:
         self.properties.add(collection.split("/")[0])
         self.ids = None
         self.expect("(")
+        token = self.peek()
+        if token is not None and token[1] == ")":
+            # any() with no body: the collection is not empty.
+            self.take()
+            return lambda o: bool(_resolve(o, collection))
         var = self.take()[1]
         self.expect(":")
         inner = self.or_expr(var)

@@ -108,16 +108,19 @@ def parse(request: GraphRequest, kind: str, *, max_top: int = 999) -> Query:
 
 
 def _select(raw: str, kind: str) -> list[str]:
-    names = _split(raw)
-    allowed = schema.selectable(kind)
-    for name in names:
+    # Graph matches $select names without regard to case and answers with the schema's
+    # spelling ($select=DisplayName gives displayName).
+    allowed = {name.lower(): name for name in schema.selectable(kind)}
+    names: list[str] = []
+    for name in _split(raw):
         bare = name.split("/")[-1]
-        if bare not in allowed:
+        if bare.lower() not in allowed:
             raise GraphError(
                 400, "BadRequest",
                 f"Could not find a property named '{bare}' on type "
                 f"'{KINDS[kind].odata_type}'.",
             )
+        names.append(allowed[bare.lower()])
     if "id" not in names:
         names.append("id")
     return names
