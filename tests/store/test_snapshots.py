@@ -155,3 +155,13 @@ def test_a_type_gets_a_compression_dictionary(repo: Repository) -> None:
     second = write_tenant(repo, users=300, changed=frozenset({1}))
     assert second.types["users"].dictionary == dictionary
     assert second.types["groups"].dictionary is None, "too few groups to train on"
+
+
+def test_a_writer_keeps_its_lock_alive_while_it_runs(repo: Repository) -> None:
+    with repo.writer("contoso") as writer:
+        lock = writer._lock
+        assert lock._refresher is not None and lock._refresher.is_alive()
+        writer.add("users", "a", {"a": 1})
+        writer.commit()
+    assert lock._refresher is None
+    assert list(repo.backend.list("locks/")) == []

@@ -78,6 +78,7 @@ def prune(
     held = lock if lock is not None else RepositoryLock(repo.backend)
     if own:
         held.acquire()
+        held.start_refreshing()
     try:
         problems = [p for p in check(repo).problems if p.kind not in _PRUNE_REPAIRS]
         if problems:

@@ -152,6 +152,7 @@ class Repository:
         if lock is None:
             lock = RepositoryLock(self.backend)
             lock.acquire()
+            lock.start_refreshing()
         try:
             self.reload_index()
             base = self._resolve_parent(tenant, parent)

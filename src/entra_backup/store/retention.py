@@ -152,6 +152,7 @@ def forget(
     held = lock if lock is not None else RepositoryLock(repo.backend)
     if own:
         held.acquire()
+        held.start_refreshing()
     try:
         for snapshot_id in doomed:
             held.ensure_held()
