@@ -11,13 +11,15 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from graph_emulator.clock import Clock, iso
 from graph_emulator.context import Caller, Context
 from graph_emulator.protocol import GraphError, GraphRequest, GraphResponse
 from graph_emulator.routing import Route, Router
 from graph_emulator.tenant import Tenant
+
+T = TypeVar("T")
 
 
 class Authenticator(Protocol):
@@ -61,6 +63,18 @@ class Emulator:
         self.resource_units: dict[tuple[str, str], int] = {}
         self.request_hooks: list[Callable[[Context], None]] = []
         self.latency_ms = 0.0
+        self._extensions: dict[type[Any], Any] = {}
+
+    def extension(self, kind: type[T]) -> T:
+        """Per-emulator state of a handler module (delta settings, write state...).
+
+        Created with ``kind()`` on first use, so modules keep their own state without the
+        emulator knowing their types.
+        """
+        if kind not in self._extensions:
+            self._extensions[kind] = kind()
+        found: T = self._extensions[kind]
+        return found
 
     def latency_seconds(self) -> float:
         """How long the HTTP layer waits before answering, to mimic a distant service."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     from graph_emulator.emulator import Emulator
@@ -41,16 +40,9 @@ class DeltaState:
         return self.generations.get(tenant_id, 0)
 
 
-_STATES: WeakKeyDictionary[Emulator, DeltaState] = WeakKeyDictionary()
-
-
 def delta_state(emulator: Emulator) -> DeltaState:
     """The delta state of an emulator, created with defaults on first use."""
-    state = _STATES.get(emulator)
-    if state is None:
-        state = DeltaState()
-        _STATES[emulator] = state
-    return state
+    return emulator.extension(DeltaState)
 
 
 def reset_delta_tokens(emulator: Emulator, tenant_id: str) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     from graph_emulator.emulator import Emulator
@@ -24,16 +23,9 @@ class WriteState:
     """(tenant id, object id) -> creation time, for objects created through the API."""
 
 
-_STATES: WeakKeyDictionary[Emulator, WriteState] = WeakKeyDictionary()
-
-
 def write_state(emulator: Emulator) -> WriteState:
     """The write state of an emulator, created with defaults on first use."""
-    state = _STATES.get(emulator)
-    if state is None:
-        state = WriteState()
-        _STATES[emulator] = state
-    return state
+    return emulator.extension(WriteState)
 
 
 def set_replication_lag(emulator: Emulator, seconds: float) -> None:
