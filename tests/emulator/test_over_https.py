@@ -169,3 +169,49 @@ def test_unknown_segment_is_named_in_the_error(emulator: LiveEmulator) -> None:
         response = client.get(f"groups/{group}/nonsense")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Resource not found for the segment 'nonsense'."
+
+
+def test_state_saved_to_a_file_comes_back_after_changes(
+        emulator: LiveEmulator, tmp_path_factory: pytest.TempPathFactory) -> None:
+    target = tmp_path_factory.mktemp("state") / "tenant.state"
+    emulator.control("POST", "/state/checkpoint", {"name": "file"})
+    try:
+        assert emulator.control("POST", "/state/save", {"path": str(target)}) == {
+            "saved": str(target)}
+        with emulator.http() as client:
+            users = client.get("users?$top=50&$select=id,onPremisesSyncEnabled").json()["value"]
+            victim = next(u["id"] for u in users if not u["onPremisesSyncEnabled"])
+            assert client.delete(f"users/{victim}").status_code == 204
+            assert client.get(f"users/{victim}").status_code == 404
+            emulator.control("POST", "/state/load", {"path": str(target)})
+            assert client.get(f"users/{victim}").status_code == 200
+        with httpx.Client(verify=emulator.verify()) as client:
+            missing = client.post(emulator.control_url + "/state/load",
+                                  json={"path": str(target) + ".absent"})
+        assert missing.status_code == 400
+        assert "no saved state" in missing.json()["error"]
+    finally:
+        emulator.control("POST", "/state/rollback", {"name": "file"})
+
+
+def test_request_log_and_resource_units_are_reported(emulator: LiveEmulator) -> None:
+    since = emulator.control("GET", "/clock")
+    with emulator.http() as client:
+        client.get("users?$top=5&$select=id")
+    log = emulator.control("GET", "/log")
+    usage = emulator.control("GET", "/usage")
+    assert any(r["path"] == "/users" and r["status"] == 200 and r["resource_units"] == 1
+               for r in log), since
+    ours = [u for u in usage if u["client_id"] == emulator.client_id]
+    assert ours and ours[0]["resource_units"] > 0
+
+
+def test_sign_in_activity_caps_the_page_at_500(emulator: LiveEmulator) -> None:
+    with emulator.http() as client:
+        refused = client.get("users?$select=id,signInActivity&$top=999")
+        allowed = client.get("users?$select=id,signInActivity&$top=500")
+        plain = client.get("users?$select=id&$top=999")
+    assert refused.status_code == 400
+    assert "between 1 and 500" in refused.json()["error"]["message"]
+    assert allowed.status_code == 200
+    assert plain.status_code == 200

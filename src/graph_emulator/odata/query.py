@@ -71,7 +71,10 @@ def parse(request: GraphRequest, kind: str, *, max_top: int = 999) -> Query:
     if "$select" in options:
         query.select = _select(options["$select"], kind)
     if "$top" in options:
-        query.top = _parse_top(options["$top"], max_top)
+        # Reading signInActivity caps the page at 500 (user-list, "signInActivity").
+        uses_sign_ins = "signinactivity" in (options.get("$select", "") +
+                                             options.get("$filter", "")).lower()
+        query.top = _parse_top(options["$top"], min(max_top, 500) if uses_sign_ins else max_top)
     if "$skip" in options:
         raise unsupported_query("'$skip' is not supported by the service.")
     if "$count" in options:
