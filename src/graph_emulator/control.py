@@ -111,7 +111,7 @@ def control_routes(runtime: Runtime, prefix: str) -> list[BaseRoute]:
         ("GET", "/usage"): usage,
         ("POST", "/state/checkpoint"): lambda b, r: runtime.checkpoint(_name(b)),
         ("POST", "/state/rollback"): lambda b, r: runtime.rollback(_name(b)),
-        ("POST", "/state/reset"): lambda b, r: runtime.rollback("initial"),
+        ("POST", "/state/reset"): lambda b, r: runtime.reset(),
         ("POST", "/state/save"): lambda b, r: runtime.save(str(b["path"])),
         ("POST", "/state/load"): lambda b, r: runtime.load(str(b["path"])),
         ("POST", "/delta/reset"): lambda b, r: runtime.reset_delta(str(b.get("tenant_id", ""))),

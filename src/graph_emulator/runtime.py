@@ -84,7 +84,7 @@ class Runtime:
         self.client_id, self.client_secret = self.create_app(
             self.tenant_id, "Entra Backup (demo)", identity.PRODUCT_PERMISSIONS
         )
-        self.checkpoint("initial")
+        self._initial_identity = self.identity.export_state()
 
     # --- tenants and apps ------------------------------------------------------------
 
@@ -95,10 +95,18 @@ class Runtime:
         if tenant_id in self.emulator.tenants:
             raise ControlError(f"a tenant named {name!r} with seed {seed} exists already")
         tenant = self.emulator.add_tenant(Tenant(tenant_id, name))
-        spec = TenantSpec(users=users, seed=seed, tenant_id=tenant_id, tenant_name=name)
-        summary = generate_tenant(DirectoryLoader(tenant.directory), spec)
+        summary = self._populate(tenant, users, seed)
         self.identity.registry.add_tenant(name, tenant_id=tenant_id,
                                           domains=tenant.verified_domains())
+        return summary
+
+    @staticmethod
+    def _populate(tenant: Tenant, users: int, seed: int) -> TenantSummary:
+        spec = TenantSpec(users=users, seed=seed, tenant_id=tenant.tenant_id,
+                          tenant_name=tenant.name)
+        tenant.directory.begin_load()
+        summary = generate_tenant(DirectoryLoader(tenant.directory), spec)
+        tenant.directory.end_load()
         return summary
 
     def create_app(self, tenant_id: str, display_name: str, permissions: Iterable[str],
@@ -172,8 +180,20 @@ class Runtime:
         self._checkpoints[name] = self._state()
         return {"checkpoint": name}
 
+    def reset(self) -> dict[str, Any]:
+        """Return to the state right after start, regenerating the tenant from its seed.
+
+        Regenerating costs what the start cost; keeping a copy of a large tenant from
+        the start would double the emulator's memory for a rarely used call.
+        """
+        self.emulator.tenants = {}
+        self.identity.import_state(self._initial_identity)
+        tenant = self.emulator.add_tenant(Tenant(self.tenant_id, "contoso"))
+        self._populate(tenant, self.options.users, self.options.seed)
+        return {"reset": self.tenant_id}
+
     def rollback(self, name: str) -> dict[str, Any]:
-        """Return to a checkpoint (``initial`` is the state right after start)."""
+        """Return to a checkpoint taken earlier."""
         if name not in self._checkpoints:
             raise ControlError(f"no checkpoint named {name!r}")
         self._apply(self._checkpoints[name])

@@ -215,3 +215,21 @@ def test_sign_in_activity_caps_the_page_at_500(emulator: LiveEmulator) -> None:
     assert "between 1 and 500" in refused.json()["error"]["message"]
     assert allowed.status_code == 200
     assert plain.status_code == 200
+
+
+def test_reset_regenerates_the_initial_tenant(tmp_path_factory: pytest.TempPathFactory) -> None:
+    live = LiveEmulator.start(tmp_path_factory.mktemp("reset"), users=30, seed=4,
+                              throttle="off")
+    try:
+        with live.http() as client:
+            url = "users?$select=id,displayName,onPremisesSyncEnabled&$top=999"
+            before = client.get(url).json()["value"]
+            cloud_only = next(u["id"] for u in before if not u["onPremisesSyncEnabled"])
+            assert client.patch(f"users/{cloud_only}",
+                                json={"displayName": "Changed"}).status_code == 204
+            assert client.get(url).json()["value"] != before
+            live.control("POST", "/state/reset")
+            after = client.get(url).json()["value"]
+        assert after == before
+    finally:
+        live.stop()

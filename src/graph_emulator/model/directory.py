@@ -74,6 +74,21 @@ class Directory:
     _link_log: dict[tuple[str, str], dict[str, LinkChange]] = field(default_factory=dict)
     _reverse: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     _index: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    _loading: bool = False
+
+    def begin_load(self) -> None:
+        """Start a bulk load: ids are sorted once at the end, links are not change-logged.
+
+        A delta round 1 lists every current link anyway, and no delta token can predate
+        the load, so the link log only has to start afterwards.
+        """
+        self._loading = True
+
+    def end_load(self) -> None:
+        """Finish a bulk load started with :meth:`begin_load`."""
+        for ids in self._ids.values():
+            ids.sort()
+        self._loading = False
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -91,7 +106,10 @@ class Directory:
         seq = self.next_seq()
         entry = Entry(kind, data, seq, seq)
         self.live[object_id] = entry
-        bisect.insort(self._ids.setdefault(kind, []), object_id)
+        if self._loading:
+            self._ids.setdefault(kind, []).append(object_id)
+        else:
+            bisect.insort(self._ids.setdefault(kind, []), object_id)
         self._index_entry(entry, add=True)
         self._touch(kind, object_id, seq)
         return entry
@@ -193,7 +211,8 @@ class Directory:
         seq = self.next_seq()
         targets[target] = None
         self._reverse.setdefault(target, set()).add(key)
-        self._link_log.setdefault(key, {})[target] = LinkChange(seq, True)
+        if not self._loading:
+            self._link_log.setdefault(key, {})[target] = LinkChange(seq, True)
         self._touch_source(source, seq)
         return True
 
