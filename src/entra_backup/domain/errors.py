@@ -27,3 +27,16 @@ class ConfigurationError(EntraBackupError):
     """The configuration file or environment is invalid or incomplete."""
 
     exit_code = 3
+
+
+class UnknownObjectType(UsageError):
+    """A name that is not one of the object types the product backs up."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown object type {name!r}; known types: {', '.join(known)}")
+        self.name = name
+        self.known = known
+
+
+class ObjectTypeTableError(EntraBackupError):
+    """The object-type table contradicts itself (a dependency cycle or unknown name)."""
