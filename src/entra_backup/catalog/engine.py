@@ -1,0 +1,104 @@
+"""Open a catalog database: engine set-up per backend and clear errors for bad URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import URL, Connection, make_url
+
+from entra_backup.catalog.errors import CatalogError
+
+_IMMEDIATE = "catalog_immediate"
+_BUSY_TIMEOUT_S = 30.0
+_PG_CONNECT_TIMEOUT_S = 5
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL; ``postgresql://`` means the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise CatalogError(f"{url!r} is not a database URL: {error}") from error
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise CatalogError(
+            f"unsupported catalog database {parsed.get_backend_name()!r}: use sqlite:///PATH "
+            "or postgresql://USER@HOST/DB"
+        )
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """The URL for messages, password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine with the backend's pragmas and transaction behaviour installed."""
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S})
+            _configure_sqlite(engine)
+            return engine
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args={"connect_timeout": _PG_CONNECT_TIMEOUT_S})
+    except (exc.NoSuchModuleError, ImportError) as error:
+        raise CatalogError(
+            f"no driver for {safe_url(url)}: install the 'postgres' extra (psycopg)"
+        ) from error
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # The sqlite3 module opens transactions lazily and never with BEGIN IMMEDIATE; taking
+    # control lets writers wait for each other instead of failing with "database is locked".
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the write lock from its start (SQLite) and commits at exit."""
+    with translate_errors(engine.url), engine.connect() as plain:
+        connection = plain.execution_options(**{_IMMEDIATE: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction: one consistent view for a query."""
+    with translate_errors(engine.url), engine.connect() as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def translate_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors into CatalogError naming the database."""
+    try:
+        yield
+    except exc.OperationalError as error:
+        raise CatalogError(
+            f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}"
+        ) from error
+    except exc.DBAPIError as error:
+        raise CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}") from error
+
+
+def _reason(error: exc.DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)

@@ -1,0 +1,11 @@
+"""Errors the catalog reports to its callers."""
+
+from __future__ import annotations
+
+from entra_backup.domain.errors import EntraBackupError
+
+
+class CatalogError(EntraBackupError):
+    """The catalog database is unreachable, malformed, too new, or was used wrongly."""
+
+    exit_code = 12

@@ -1,0 +1,137 @@
+"""Read queries over the catalog: search, a snapshot's versions, timelines, changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.engine import Connection
+
+from entra_backup.catalog.errors import CatalogError
+from entra_backup.catalog.models import object_versions as ov
+from entra_backup.catalog.models import snapshots, tenants
+from entra_backup.catalog.records import VersionChange, VersionRow
+from entra_backup.catalog.textsearch import Mode, matching_versions
+
+_first = snapshots.alias("first_snapshot")
+_last = snapshots.alias("last_snapshot")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilter:
+    """What a search asks for; None means no constraint."""
+
+    query: str = ""
+    mode: Mode = "substring"
+    tenant: str | None = None
+    type: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    deleted_only: bool = False
+    limit: int = 100
+
+
+def _rows() -> Select[Any]:
+    return (
+        select(tenants.c.name, ov.c.type, ov.c.object_id, ov.c.version_hash, _first.c.id,
+               _last.c.id, ov.c.deleted_at, ov.c.display_name, ov.c.upn, ov.c.mail,
+               ov.c.app_id, ov.c.modified_time)
+        .join(tenants, tenants.c.id == ov.c.tenant_id)
+        .join(_first, _first.c.seq == ov.c.first_seq)
+        .outerjoin(_last, _last.c.seq == ov.c.last_seq)
+    )
+
+
+def _as_row(row: Any) -> VersionRow:
+    (tenant, type_, object_id, version, first, last, deleted_at, name, upn, mail, app_id,
+     modified) = row
+    return VersionRow(tenant=tenant, type=type_, object_id=object_id, version_hash=version,
+                      first_snapshot=first, last_snapshot=last, deleted=deleted_at is not None,
+                      deleted_at=deleted_at, display_name=name, upn=upn, mail=mail,
+                      app_id=app_id, modified_time=modified)
+
+
+def search(connection: Connection, spec: SearchFilter) -> list[VersionRow]:
+    """Versions matching every given criterion, grouped by object, oldest version first."""
+    statement = _rows()
+    query = spec.query.strip().lower()
+    if query:
+        ids = matching_versions(query, spec.mode, connection.dialect)
+        statement = statement.where(ov.c.id.in_(ids))
+    if spec.tenant is not None:
+        statement = statement.where(tenants.c.name == spec.tenant)
+    if spec.type is not None:
+        statement = statement.where(ov.c.type == spec.type)
+    if spec.from_ is not None:
+        statement = statement.where(ov.c.modified_time >= spec.from_)
+    if spec.to is not None:
+        statement = statement.where(ov.c.modified_time <= spec.to)
+    if spec.deleted_only:
+        statement = statement.where(ov.c.deleted_at.is_not(None))
+    statement = statement.order_by(ov.c.type, ov.c.object_id, ov.c.first_seq).limit(spec.limit)
+    return [_as_row(row) for row in connection.execute(statement)]
+
+
+def snapshot_key(connection: Connection, snapshot_id: str) -> tuple[int, int]:
+    """(seq, tenant key) of a recorded snapshot, or CatalogError."""
+    row = connection.execute(select(snapshots.c.seq, snapshots.c.tenant_id)
+                             .where(snapshots.c.id == snapshot_id)).first()
+    if row is None:
+        raise CatalogError(f"the catalog has no snapshot {snapshot_id!r}")
+    return int(row[0]), int(row[1])
+
+
+def _current_at(table: Any, seq: int, tenant: int) -> Any:
+    return and_(table.c.tenant_id == tenant, table.c.first_seq <= seq,
+                or_(table.c.last_seq.is_(None), table.c.last_seq >= seq))
+
+
+def versions_at(connection: Connection, snapshot_id: str,
+                type_: str | None = None) -> Iterator[VersionRow]:
+    """The versions current in a snapshot, by type and object id."""
+    seq, tenant = snapshot_key(connection, snapshot_id)
+    statement = _rows().where(_current_at(ov, seq, tenant))
+    if type_ is not None:
+        statement = statement.where(ov.c.type == type_)
+    for row in connection.execute(statement.order_by(ov.c.type, ov.c.object_id)):
+        yield _as_row(row)
+
+
+def timeline(connection: Connection, object_id: str,
+             tenant: str | None = None) -> list[VersionRow]:
+    """Every version of an object, oldest first."""
+    statement = _rows().where(ov.c.object_id == object_id)
+    if tenant is not None:
+        statement = statement.where(tenants.c.name == tenant)
+    statement = statement.order_by(tenants.c.name, ov.c.type, ov.c.first_seq)
+    return [_as_row(row) for row in connection.execute(statement)]
+
+
+def changed_between(connection: Connection, before_id: str, after_id: str) -> list[VersionChange]:
+    """Objects added, changed or removed from one snapshot of a tenant to another."""
+    before, tenant = snapshot_key(connection, before_id)
+    after, other = snapshot_key(connection, after_id)
+    if tenant != other:
+        raise CatalogError(f"snapshots {before_id[:8]} and {after_id[:8]} belong to different "
+                           "tenants")
+    a, b = ov.alias("a"), ov.alias("b")
+    same = and_(a.c.type == b.c.type, a.c.object_id == b.c.object_id)
+    changes: list[VersionChange] = []
+    changed = (select(a.c.type, a.c.object_id, a.c.version_hash, b.c.version_hash)
+               .join(b, same)
+               .where(_current_at(a, before, tenant), _current_at(b, after, tenant),
+                      a.c.id != b.c.id))
+    for type_, object_id, old, new in connection.execute(changed):
+        changes.append(VersionChange(type_, object_id, "changed", old, new))
+    removed = select(a.c.type, a.c.object_id, a.c.version_hash).where(
+        _current_at(a, before, tenant), ~exists().where(same, _current_at(b, after, tenant)))
+    for type_, object_id, old in connection.execute(removed):
+        changes.append(VersionChange(type_, object_id, "removed", old, None))
+    added = select(b.c.type, b.c.object_id, b.c.version_hash).where(
+        _current_at(b, after, tenant), ~exists().where(same, _current_at(a, before, tenant)))
+    for type_, object_id, new in connection.execute(added):
+        changes.append(VersionChange(type_, object_id, "added", None, new))
+    return sorted(changes, key=lambda change: (change.type, change.object_id))

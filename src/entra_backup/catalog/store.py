@@ -1,0 +1,128 @@
+"""The catalog: open a database, record snapshots, answer queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import URL
+
+from entra_backup.catalog.engine import (
+    make_engine,
+    parse_url,
+    read_transaction,
+    translate_errors,
+    write_transaction,
+)
+from entra_backup.catalog.models import (
+    object_versions,
+    search_terms,
+    snapshots,
+    staged_versions,
+    tenants,
+)
+from entra_backup.catalog.queries import SearchFilter, changed_between, search, timeline
+from entra_backup.catalog.queries import versions_at as _versions_at
+from entra_backup.catalog.recorder import BATCH, record_snapshot
+from entra_backup.catalog.records import ObjectVersion, SnapshotInfo, VersionChange, VersionRow
+from entra_backup.catalog.schema import upgrade_to_head
+from entra_backup.catalog.textsearch import Mode
+
+
+class Catalog:
+    """An index of snapshots and object versions in SQLite or PostgreSQL.
+
+    Open it with :meth:`open`; the schema is brought up to date on open. Every method
+    runs in its own transaction, so a crash never leaves a half-recorded snapshot.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str | URL) -> Catalog:
+        """Open (creating or upgrading) the catalog at a SQLAlchemy URL."""
+        engine = make_engine(parse_url(url))
+        try:
+            upgrade_to_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def url(self) -> URL:
+        """The database URL."""
+        return self._engine.url
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def record(self, info: SnapshotInfo, versions: Iterable[ObjectVersion],
+               batch: int = BATCH) -> bool:
+        """Record a snapshot with every object it holds; False if it was already there.
+
+        Snapshots of a tenant must be recorded oldest first; ``versions`` is consumed once,
+        ``batch`` rows at a time.
+        """
+        with write_transaction(self._engine) as connection:
+            return record_snapshot(connection, info, versions, batch)
+
+    def snapshot_ids(self, tenant: str | None = None) -> list[str]:
+        """Recorded snapshot ids, oldest first."""
+        statement = select(snapshots.c.id).join(tenants, tenants.c.id == snapshots.c.tenant_id)
+        if tenant is not None:
+            statement = statement.where(tenants.c.name == tenant)
+        with read_transaction(self._engine) as connection:
+            return list(connection.execute(
+                statement.order_by(snapshots.c.time, snapshots.c.seq)).scalars())
+
+    def versions_at(self, snapshot_id: str, type_: str | None = None) -> Iterator[VersionRow]:
+        """Stream the versions current in a snapshot, by type and object id."""
+        with read_transaction(self._engine) as connection:
+            yield from _versions_at(connection, snapshot_id, type_)
+
+    def search(self, query: str = "", *, mode: Mode = "substring", tenant: str | None = None,
+               type: str | None = None, from_: datetime | None = None,
+               to: datetime | None = None, deleted_only: bool = False,
+               limit: int = 100) -> list[VersionRow]:
+        """Versions whose display name, UPN, mail or appId contains (or starts with) ``query``.
+
+        ``from_``/``to`` bound the modified time (inclusive); ``deleted_only`` keeps the
+        last versions of objects deleted between snapshots.
+        """
+        spec = SearchFilter(query=query, mode=mode, tenant=tenant, type=type, from_=from_,
+                            to=to, deleted_only=deleted_only, limit=limit)
+        with read_transaction(self._engine) as connection:
+            return search(connection, spec)
+
+    def timeline(self, object_id: str, tenant: str | None = None) -> list[VersionRow]:
+        """Every version of an object, oldest first."""
+        with read_transaction(self._engine) as connection:
+            return timeline(connection, object_id, tenant)
+
+    def changed_between(self, before: str, after: str) -> list[VersionChange]:
+        """Objects added, changed or removed between two snapshots of one tenant."""
+        with read_transaction(self._engine) as connection:
+            return changed_between(connection, before, after)
+
+    def clear(self) -> None:
+        """Remove every recorded row (the schema stays)."""
+        with write_transaction(self._engine) as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("DELETE FROM search_fts")
+            for table in (search_terms, staged_versions, object_versions, snapshots, tenants):
+                connection.execute(delete(table))
+
+    def ping(self) -> None:
+        """Raise CatalogError unless the database answers."""
+        with translate_errors(self._engine.url), self._engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
