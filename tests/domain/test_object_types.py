@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from entra_backup.domain.errors import ObjectTypeTableError, UnknownObjectType, UsageError
@@ -23,9 +24,14 @@ from entra_backup.domain.object_types import (
 from graph_emulator.model.kinds import KINDS
 from tests.fidelity.oracle.endpoints import route_exists
 from tests.fidelity.oracle.schema import load_schema
+from tests.support.live_emulator import LiveEmulator, acquire_token
 
 ids = [t.name for t in TYPES]
 each_type = pytest.mark.parametrize("object_type", TYPES, ids=ids)
+EMULATOR_PERMISSION_GAPS = frozenset({"groupSettings"})
+"""Types whose least-privileged permission (from the current Graph docs) the emulator does
+not accept yet: it still lists only Directory.Read.All for /groupSettings."""
+EMULATED = [t for t in TYPES if t.name not in EMULATOR_PERMISSION_GAPS]
 PERMISSION = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)+$")
 NOT_CHANGE_TRACKED = frozenset({
     # Stored outside the directory store: delta cannot track them (graph-facts 1.4).
@@ -139,9 +145,19 @@ def test_permission_names_are_well_formed_and_accepted_by_the_emulator(
     assert kind.odata_type == object_type.entity_type
     for permission in (*object_type.read_permissions, *object_type.write_permissions):
         assert PERMISSION.match(permission), permission
-    assert set(object_type.read_permissions) <= set(kind.read)
+    assert set(object_type.read_permissions) & set(kind.read)
+    if object_type.name in EMULATOR_PERMISSION_GAPS:
+        return
+    assert object_type.read_permission in kind.read
     if object_type.write_permissions:
+        # Restore needs all its permissions; the emulator's write list holds any-one-of.
         assert set(object_type.write_permissions) & set(kind.write)
+
+
+@pytest.mark.xfail(strict=True, reason="the emulator reads /groupSettings only with "
+                                       "Directory.Read.All or Directory.ReadWrite.All")
+def test_the_emulator_accepts_the_documented_group_settings_permission() -> None:
+    assert by_name("groupSettings").read_permission in KINDS["groupSettings"].read
 
 
 def test_restore_order_respects_every_dependency() -> None:
@@ -199,6 +215,7 @@ def test_missing_permissions_names_the_least_privileged_one_per_type() -> None:
     only_users = missing_permissions(["user.read.all"])
     assert "users" not in only_users
     assert only_users["groups"] == "Group.Read.All"
+    assert "groupSettings" not in missing_permissions(["Group.Read.All"])
     directory = missing_permissions(["Directory.Read.All"])
     assert directory == {"authorizationPolicy": "Policy.Read.All",
                          "namedLocations": "Policy.Read.All",
@@ -218,3 +235,84 @@ def test_group_delta_reads_members_as_annotations() -> None:
     assert groups.delta_select()[-1] == "members"
     assert "members" not in groups.select
     assert "manager" in by_name("users").delta_select()
+
+
+# --- against a running emulator -------------------------------------------------------
+
+def _query(object_type: ObjectType, properties: tuple[str, ...]) -> str:
+    return object_type.path.lstrip("/") + "?$select=" + ",".join(properties)
+
+
+def _app_client(emulator: LiveEmulator, permissions: list[str]) -> httpx.Client:
+    app = emulator.control("POST", "/apps", {"permissions": permissions})
+    token = acquire_token(emulator.authority, app["client_id"], app["client_secret"],
+                          emulator.ca_bundle)["access_token"]
+    return emulator.http(token)
+
+
+def _first_id(client: httpx.Client, object_type: ObjectType) -> str | None:
+    response = client.get(_query(object_type, ("id",)))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    items = [body] if object_type.singleton else body["value"]
+    return str(items[0]["id"]) if items else None
+
+
+@each_type
+def test_the_emulator_accepts_each_select_list(emulator: LiveEmulator,
+                                               object_type: ObjectType) -> None:
+    allowed = set(object_type.select)
+    with emulator.http() as client:
+        response = client.get(_query(object_type, object_type.select))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items = [body] if object_type.singleton else body["value"]
+        assert items, f"the emulator's tenant holds no {object_type.name}"
+        extra = {key for item in items for key in item
+                 if "@" not in key and key not in allowed}
+        assert extra == set()
+        if object_type.delta_path:
+            delta = client.get(object_type.delta_path.lstrip("/") + "?$select="
+                               + ",".join(object_type.delta_select()))
+            assert delta.status_code == 200, delta.text
+        if object_type.per_object_select:
+            one = client.get(f"{object_type.path.lstrip('/')}/{items[0]['id']}?$select="
+                             + ",".join(object_type.per_object_select))
+            assert one.status_code == 200, one.text
+
+
+def test_group_delta_carries_members_as_annotations(emulator: LiveEmulator) -> None:
+    groups = by_name("groups")
+    with emulator.http() as client:
+        page = client.get(_query(groups, groups.delta_select()).replace(
+            "groups?", "groups/delta?", 1)).json()
+    assert any("members@delta" in group for group in page["value"])
+
+
+def test_the_listed_read_permissions_read_every_type_and_relationship(
+        emulator: LiveEmulator) -> None:
+    permissions = sorted({t.read_permission for t in EMULATED})
+    read = 0
+    with _app_client(emulator, permissions) as client:
+        for object_type in EMULATED:
+            first = _first_id(client, object_type)
+            per_object = [r for r in object_type.relationships
+                          if r.capture is Capture.PER_OBJECT]
+            for relationship in per_object if first else []:
+                response = client.get(relationship.path.lstrip("/").format(id=first))
+                assert response.status_code == 200, (relationship.path, response.text)
+                read += 1
+    assert read == sum(1 for t in EMULATED for r in t.relationships
+                       if r.capture is Capture.PER_OBJECT)
+
+
+@pytest.mark.parametrize("withheld", sorted({t.read_permission for t in EMULATED}))
+def test_a_missing_read_permission_denies_only_its_types(emulator: LiveEmulator,
+                                                         withheld: str) -> None:
+    permissions = sorted({t.read_permission for t in EMULATED} - {withheld})
+    expected = {t.name for t in EMULATED if t.read_permission == withheld}
+    assert set(missing_permissions(permissions, EMULATED)) == expected
+    with _app_client(emulator, permissions) as client:
+        denied = {t.name for t in EMULATED
+                  if client.get(_query(t, ("id",))).status_code == 403}
+    assert denied == expected
