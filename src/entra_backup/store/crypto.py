@@ -32,6 +32,7 @@ REPO_ID_SIZE = 16
 SEAL_OVERHEAD = NONCE_SIZE + TAG_SIZE
 
 _MAX_COUNTER = 2**64 - 1
+_KIND_BYTES = [bytes([kind]) for kind in range(256)]
 
 
 class OpenFailed(Exception):
@@ -73,8 +74,7 @@ class RepositoryKeys:
 
     def blob_id(self, kind: int, plaintext: bytes) -> bytes:
         """The keyed hash naming a blob: outsiders cannot confirm guessed content."""
-        hasher = hashlib.blake2b(key=self.id_key, digest_size=ID_SIZE)
-        hasher.update(kind.to_bytes(1, "big"))
+        hasher = hashlib.blake2b(_KIND_BYTES[kind], key=self.id_key, digest_size=ID_SIZE)
         hasher.update(plaintext)
         return hasher.digest()
 

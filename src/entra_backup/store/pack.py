@@ -15,6 +15,7 @@ of its bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -27,8 +28,7 @@ _HEADER_AD = b"pack-header"
 _TRAILER_SIZE = 4
 
 
-@dataclass(frozen=True, slots=True)
-class PackEntry:
+class PackEntry(NamedTuple):
     """Where one blob sits in its pack."""
 
     blob_id: bytes
