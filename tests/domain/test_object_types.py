@@ -4,6 +4,7 @@ what a running emulator serves and authorises."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -316,3 +317,9 @@ def test_a_missing_read_permission_denies_only_its_types(emulator: LiveEmulator,
         denied = {t.name for t in EMULATED
                   if client.get(_query(t, ("id",))).status_code == 403}
     assert denied == expected
+
+
+def test_the_documentation_describes_every_type() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "object-types.md").read_text()
+    for object_type in TYPES:
+        assert f"| `{object_type.name}` | `{object_type.path}` |" in text, object_type.name
