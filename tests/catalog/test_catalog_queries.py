@@ -119,7 +119,7 @@ def test_search_filters_by_type_and_modified_time(catalog: Catalog, history: His
 
 def test_deleted_only_lists_objects_removed_between_snapshots(catalog: Catalog,
                                                               history: History) -> None:
-    first, second, third, _ = (info.id for info, _ in history.entries)
+    first, second, _third, _ = (info.id for info, _ in history.entries)
     rows = catalog.search("", deleted_only=True)
     assert [(r.object_id, r.last_snapshot, r.deleted) for r in rows] == [
         ("u2", first, True), ("u3", second, True)]
@@ -141,7 +141,7 @@ def test_search_respects_the_limit(catalog: Catalog, history: History) -> None:
 
 
 def test_timeline_shows_every_version_of_an_object(catalog: Catalog, history: History) -> None:
-    first, second, third, _ = (info.id for info, _ in history.entries)
+    first, _second, third, _ = (info.id for info, _ in history.entries)
     bob = catalog.timeline("u2", tenant="contoso")
     assert [(r.first_snapshot, r.last_snapshot, r.deleted) for r in bob] == [
         (first, first, True), (third, None, False)]
