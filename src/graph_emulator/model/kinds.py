@@ -142,9 +142,12 @@ KINDS: dict[str, Kind] = {
             singleton=True,
         ),
         Kind(
+            # groupsetting-get and group-list-settings list GroupSettings.Read.All as least
+            # privileged, with Group.Read.All and Directory.Read.All also allowed.
             "groupSettings", "/groupSettings", "microsoft.graph.groupSetting",
-            read=(*_DIR_READ,),
-            write=(*_DIR_WRITE,),
+            read=("GroupSettings.Read.All", "GroupSettings.ReadWrite.All", "Group.Read.All",
+                  "Group.ReadWrite.All", *_DIR_READ),
+            write=("GroupSettings.ReadWrite.All", *_DIR_WRITE),
         ),
         Kind(
             "organization", "/organization", "microsoft.graph.organization",
