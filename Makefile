@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(PY) -m entra_backup.cli.main demo
 
 test: $(STAMP)
+	@bash tools/ensure_postgres.sh
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
