@@ -67,8 +67,8 @@ object_versions = Table(
     Index("ix_versions_object", "tenant_id", "type", "object_id", "last_seq"),
     Index("ix_versions_object_id", "object_id"),
     Index("ix_versions_first", "tenant_id", "first_seq"),
-    Index("ix_versions_modified", "tenant_id", "modified_time"),
-    Index("ix_versions_deleted", "tenant_id", "deleted_at"),
+    Index("ix_versions_modified", "modified_time"),
+    Index("ix_versions_deleted", "deleted_at"),
 )
 
 search_terms = Table(

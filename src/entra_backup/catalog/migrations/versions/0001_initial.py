@@ -63,8 +63,8 @@ def _create_versions() -> None:
                     ["tenant_id", "type", "object_id", "last_seq"])
     op.create_index("ix_versions_object_id", "object_versions", ["object_id"])
     op.create_index("ix_versions_first", "object_versions", ["tenant_id", "first_seq"])
-    op.create_index("ix_versions_modified", "object_versions", ["tenant_id", "modified_time"])
-    op.create_index("ix_versions_deleted", "object_versions", ["tenant_id", "deleted_at"])
+    op.create_index("ix_versions_modified", "object_versions", ["modified_time"])
+    op.create_index("ix_versions_deleted", "object_versions", ["deleted_at"])
 
 
 def _create_staging() -> None:
