@@ -13,7 +13,7 @@ from entra_backup.store.files import pack_name
 from entra_backup.store.index import BlobIndex, Location
 
 _CIPHER_CACHE = 256
-_MAX_SPAN_WASTE = 4
+_MAX_GAP = 64 * 1024
 
 
 class BlobReader:
@@ -93,17 +93,20 @@ class BlobReader:
 
 
 def _run_end(located: list[tuple[Location, int]], start: int) -> int:
-    """End of the run of blobs from ``start`` worth fetching in one ranged read."""
+    """End of the run of blobs from ``start`` worth fetching in one ranged read.
+
+    Neighbouring blobs of one pack share a read when the gap between them is at most
+    :data:`_MAX_GAP`: reading a few unused KiB costs less than another request, while
+    bridging large gaps would read whole packs to use a few blobs of them.
+    """
     end = start + 1
-    first = located[start][0]
-    used = first.length
+    previous = located[start][0]
     while end < len(located):
         location = located[end][0]
-        if location.pack_id != first.pack_id:
+        if location.pack_id != previous.pack_id:
             break
-        span = location.offset + location.length - first.offset
-        if span > _MAX_SPAN_WASTE * (used + location.length) and span > 1 << 20:
+        if location.offset - (previous.offset + previous.length) > _MAX_GAP:
             break
-        used += location.length
+        previous = location
         end += 1
     return end
