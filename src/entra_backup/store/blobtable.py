@@ -17,6 +17,7 @@ import struct
 from array import array
 from collections.abc import Iterator
 from itertools import accumulate
+from operator import add
 
 Record = tuple[int, int, int, int, int]
 """Pack number, kind, offset, length and raw length."""
@@ -95,9 +96,7 @@ class BlobTable:
         added = [0] * (_BUCKETS + 1)
         for blob_id, _ in additions:
             added[(blob_id[0] << 8 | blob_id[1]) + 1] += 1
-        starts = self._starts
-        for bucket, before in enumerate(accumulate(added)):
-            starts[bucket] += before
+        self._starts = array("Q", map(add, self._starts, accumulate(added)))
 
     def _search(self, blob_id: bytes) -> tuple[bool, int]:
         """Whether the id is in the sorted array, and where it is or would be inserted."""
