@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from graph_emulator.context import Context
-from graph_emulator.handlers.render import context_url, next_link, page, render
+from graph_emulator.handlers.render import (
+    ODATA_ID_KINDS,
+    context_url,
+    next_link,
+    page,
+    render,
+    with_odata_id,
+)
 from graph_emulator.model.directory import Entry
 from graph_emulator.model.kinds import KINDS, RELATIONS
 from graph_emulator.odata import query as odata
@@ -137,6 +144,8 @@ def list_kind(ctx: Context, kind: str) -> GraphResponse:
         body = render(entry, query.select)
         if query.expand:
             _expand(ctx, entry, body, query.expand)
+        if kind in ODATA_ID_KINDS:
+            body = with_odata_id(ctx.request, ctx.tenant.tenant_id, entry, body)
         items.append(body)
         last = entry.id
     count = None
@@ -173,6 +182,8 @@ def get_one(ctx: Context, kind: str) -> GraphResponse:
     body = render(entry, query.select)
     if query.expand:
         _expand(ctx, entry, body, query.expand)
+    if kind in ODATA_ID_KINDS:
+        body = with_odata_id(ctx.request, ctx.tenant.tenant_id, entry, body)
     fragment = f"{kind}/$entity"
     return GraphResponse(200, {"@odata.context": context_url(ctx.request, fragment,
                                                              query.select), **body})

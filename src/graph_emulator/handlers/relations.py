@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from graph_emulator.context import Context
 from graph_emulator.handlers.collections import get_entry, related_ids
-from graph_emulator.handlers.render import context_url, next_link, page, render
+from graph_emulator.handlers.render import (
+    ODATA_ID_NAVIGATIONS,
+    context_url,
+    next_link,
+    page,
+    render,
+    with_odata_id,
+)
 from graph_emulator.odata import query as odata
 from graph_emulator.protocol import GraphError, GraphResponse
 
 
-def _page_of_ids(ctx: Context, ids: list[str], fragment: str) -> GraphResponse:
+def _page_of_ids(ctx: Context, ids: list[str], fragment: str,
+                 *, odata_ids: bool = False) -> GraphResponse:
     query = odata.parse(ctx.request, _any_kind(ctx, ids))
     offset = 0
     if query.skiptoken:
@@ -20,6 +28,9 @@ def _page_of_ids(ctx: Context, ids: list[str], fragment: str) -> GraphResponse:
         entries = [e for e in entries if query.filter.predicate(e.data)]
     window = entries[offset:offset + size]
     items = [render(e, query.select, typed=True) for e in window]
+    if odata_ids:
+        items = [with_odata_id(ctx.request, ctx.tenant.tenant_id, e, item)
+                 for e, item in zip(window, items, strict=True)]
     following = None
     if offset + size < len(entries):
         following = next_link(ctx.request,
@@ -39,7 +50,8 @@ def list_related(ctx: Context, kind: str, navigation: str) -> GraphResponse:
     """``GET /{collection}/{id}/{navigation}`` for directoryObject links."""
     entry = get_entry(ctx, kind, ctx.params["id"])
     ids = related_ids(ctx, entry, navigation)
-    return _page_of_ids(ctx, ids, "directoryObjects")
+    return _page_of_ids(ctx, ids, "directoryObjects",
+                        odata_ids=navigation in ODATA_ID_NAVIGATIONS)
 
 
 def get_manager(ctx: Context) -> GraphResponse:

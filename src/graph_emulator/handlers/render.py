@@ -79,3 +79,28 @@ def page(
         body["@odata.nextLink"] = next_url
     body["value"] = items
     return body
+
+
+ODATA_ID_KINDS = frozenset({"devices", "oauth2PermissionGrants"})
+"""Kinds whose items carry ``@odata.id`` in Graph's answers (documentation examples
+2676, 2780, 3186)."""
+ODATA_ID_NAVIGATIONS = frozenset({"registeredOwners", "registeredUsers"})
+"""Navigations whose items carry ``@odata.id`` (examples 2580, 2614)."""
+
+
+def with_odata_id(request: GraphRequest, tenant_id: str, entry: Entry,
+                  body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the ``@odata.id`` the directory service puts on some answers.
+
+    The service names objects by its internal v2 directory URL: directory objects as
+    ``.../v2/{tenant}/directoryObjects/{id}/Microsoft.DirectoryServices.{Type}``, grants as
+    ``.../v2/{tenant}/oauth2PermissionGrants/{id}``.
+    """
+    host = request.base_url.rsplit("/", 1)[0]
+    if entry.kind == "oauth2PermissionGrants":
+        url = f"{host}/v2/{tenant_id}/oauth2PermissionGrants/{entry.id}"
+    else:
+        short = KINDS[entry.kind].odata_type.rsplit(".", 1)[-1]
+        url = (f"{host}/v2/{tenant_id}/directoryObjects/{entry.id}/"
+               f"Microsoft.DirectoryServices.{short[0].upper()}{short[1:]}")
+    return {"@odata.id": url, **body}
