@@ -69,6 +69,9 @@ object_versions = Table(
     Index("ix_versions_first", "tenant_id", "first_seq"),
     Index("ix_versions_modified", "modified_time"),
     Index("ix_versions_deleted", "deleted_at"),
+    # Search answers in (type, object id, first snapshot) order; with this index the
+    # database walks matches in that order and stops at the limit instead of sorting all.
+    Index("ix_versions_order", "type", "object_id", "first_seq"),
 )
 
 search_terms = Table(

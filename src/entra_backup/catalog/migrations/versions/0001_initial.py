@@ -65,6 +65,7 @@ def _create_versions() -> None:
     op.create_index("ix_versions_first", "object_versions", ["tenant_id", "first_seq"])
     op.create_index("ix_versions_modified", "object_versions", ["modified_time"])
     op.create_index("ix_versions_deleted", "object_versions", ["deleted_at"])
+    op.create_index("ix_versions_order", "object_versions", ["type", "object_id", "first_seq"])
 
 
 def _create_staging() -> None:
