@@ -60,7 +60,9 @@ def _handler(action: Callable[[dict[str, Any], Request], Any]) -> Endpoint:
         try:
             body = await _body(request) if request.method == "POST" else {}
             return _json(action(body, request))
-        except (ControlError, KeyError, ValueError) as exc:
+        except KeyError as exc:
+            return _json({"error": f"missing field {exc.args[0]!r}"}, 400)
+        except (ControlError, ValueError) as exc:
             message = exc.args[0] if exc.args else str(exc)
             return _json({"error": str(message)}, 400)
 

@@ -233,3 +233,10 @@ def test_reset_regenerates_the_initial_tenant(tmp_path_factory: pytest.TempPathF
         assert after == before
     finally:
         live.stop()
+
+
+def test_a_control_call_missing_a_field_says_which(emulator: LiveEmulator) -> None:
+    with httpx.Client(verify=emulator.verify()) as client:
+        response = client.post(emulator.control_url + "/state/save", json={})
+    assert response.status_code == 400
+    assert response.json() == {"error": "missing field 'path'"}
