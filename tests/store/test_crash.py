@@ -3,7 +3,8 @@ passes check, shows only complete snapshots and accepts the next commit.
 
 A forked child writes a second snapshot through a backend that kills the process just
 before or just after its Nth ``create``; every N over the whole commit is tried, so the
-kill lands between document packs, index files, the snapshot file and the lock file.
+kill lands between document packs, index files, the snapshot file and the lock file. It
+runs on local disk and on S3 (the moto server on loopback).
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ import shutil
 import signal
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from entra_backup.store.backends.base import Backend, FileInfo
 from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.backends.s3 import S3Backend
 from entra_backup.store.check import check
 from entra_backup.store.lock import LockHeld, RepositoryLock
 from entra_backup.store.repository import Repository
 from tests.store._support import group, passphrase_provider, user
+from tests.store.conftest import s3_settings
 
 USERS = 400
 CHANGED = frozenset(range(0, USERS, 3))
@@ -62,8 +67,41 @@ class KillingBackend(Backend):
         return self._inner.exists(name)
 
 
-def open_repo(path: Path, backend: Backend | None = None) -> Repository:
-    repo = Repository.open(backend or LocalBackend(str(path)), passphrase_provider())
+@dataclass
+class Place:
+    """Where repositories live: ``make(name)`` opens one by name, ``copy`` duplicates one."""
+
+    make: Callable[[str], Backend]
+    copy: Callable[[str, str], None]
+
+
+def copy_files(make: Callable[[str], Backend], source: str, target: str) -> None:
+    origin, copy = make(source), make(target)
+    for info in origin.list(""):
+        copy.create(info.name, origin.read(info.name))
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def place(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Place:
+    if request.param == "local":
+        root = tmp_path_factory.mktemp("crash")
+
+        def local(name: str) -> Backend:
+            return LocalBackend(str(root / name))
+
+        return Place(local, lambda a, b: shutil.copytree(root / a, root / b))
+    server: Any = request.getfixturevalue("moto_server")
+    bucket = request.getfixturevalue("make_bucket")()
+
+    def s3(name: str) -> Backend:
+        # A client of its own: forked children must not share the parent's connections.
+        return S3Backend(s3_settings(server, bucket, prefix=name))
+
+    return Place(s3, lambda a, b: copy_files(s3, a, b))
+
+
+def open_repo(backend: Backend) -> Repository:
+    repo = Repository.open(backend, passphrase_provider())
     repo.index_every = 2
     return repo
 
@@ -77,14 +115,14 @@ def write_second_snapshot(repo: Repository) -> None:
         writer.commit()
 
 
-def run_child(path: Path, kill_at: int, after: bool, log: Path) -> int:
+def run_child(place: Place, name: str, kill_at: int, after: bool, log: Path) -> int:
     """Fork a writer; return its wait status. The child writes the creates it made to ``log``."""
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
-            backend = KillingBackend(LocalBackend(str(path)), kill_at, after)
-            write_second_snapshot(open_repo(path, backend))
+            backend = KillingBackend(place.make(name), kill_at, after)
+            write_second_snapshot(open_repo(backend))
             log.write_text("\n".join(backend.creates))
         except BaseException:
             traceback.print_exc()
@@ -95,19 +133,17 @@ def run_child(path: Path, kill_at: int, after: bool, log: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def baseline(place: Place, tmp_path_factory: pytest.TempPathFactory) -> tuple[Place, list[str]]:
     """A repository with one snapshot, and the names the second commit creates, in order."""
-    path = tmp_path_factory.mktemp("crash") / "baseline"
-    repo = Repository.init(LocalBackend(str(path)), passphrase_provider(), pack_size=1024)
+    repo = Repository.init(place.make("baseline"), passphrase_provider(), pack_size=1024)
     with repo.writer("contoso") as writer:
         for number in range(USERS):
             writer.add("users", f"user-{number:05d}", user(number))
         writer.commit()
-    probe = path.parent / "probe"
-    shutil.copytree(path, probe)
-    log = path.parent / "creates.txt"
-    assert run_child(probe, 10**9, False, log) == 0
-    return path, log.read_text().splitlines()
+    place.copy("baseline", "probe")
+    log = tmp_path_factory.mktemp("creates") / "creates.txt"
+    assert run_child(place, "probe", 10**9, False, log) == 0
+    return place, log.read_text().splitlines()
 
 
 def kill_points(creates: list[str]) -> list[tuple[int, bool]]:
@@ -115,7 +151,7 @@ def kill_points(creates: list[str]) -> list[tuple[int, bool]]:
 
 
 def test_the_commit_writes_enough_files_to_kill_it_in_at_least_50_places(
-    baseline: tuple[Path, list[str]],
+    baseline: tuple[Place, list[str]],
 ) -> None:
     _, creates = baseline
     kinds = {name.split("/")[0] for name in creates}
@@ -125,24 +161,24 @@ def test_the_commit_writes_enough_files_to_kill_it_in_at_least_50_places(
 
 
 def test_a_writer_killed_anywhere_leaves_a_consistent_repository(
-    baseline: tuple[Path, list[str]], tmp_path: Path,
+    baseline: tuple[Place, list[str]], tmp_path: Path,
 ) -> None:
-    path, creates = baseline
-    first_id = open_repo(path).load_snapshot("latest").id
+    place, creates = baseline
+    first_id = open_repo(place.make("baseline")).load_snapshot("latest").id
     outcomes = set()
     for number, after in kill_points(creates):
-        work = tmp_path / f"kill-{number}-{after}"
-        shutil.copytree(path, work)
-        status = run_child(work, number, after, tmp_path / "unused.txt")
+        work = f"kill-{number}-{after}"
+        place.copy("baseline", work)
+        status = run_child(place, work, number, after, tmp_path / "unused.txt")
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (number, after)
-        outcomes.add(verify_after_crash(work, first_id, f"kill at create {number}, after={after}"))
-        shutil.rmtree(work)
+        where = f"kill at create {number}, after={after}"
+        outcomes.add(verify_after_crash(place.make(work), first_id, where))
     assert outcomes == {1, 2}, "some kills lost the second snapshot, the last ones kept it"
 
 
-def verify_after_crash(path: Path, first_id: str, where: str) -> int:
+def verify_after_crash(backend: Backend, first_id: str, where: str) -> int:
     """Check, read every snapshot completely, then commit again; return the snapshot count."""
-    repo = open_repo(path)
+    repo = open_repo(backend)
     report = check(repo, read_data=True)
     assert report.ok, (where, report.problems)
     snapshots = repo.snapshots()
@@ -165,5 +201,5 @@ def verify_after_crash(path: Path, first_id: str, where: str) -> int:
     finally:
         later.release()
     assert repo.get(third, "users", "user-99999") == user(99999)
-    assert check(open_repo(path)).ok, where
+    assert check(open_repo(backend)).ok, where
     return len(snapshots)
