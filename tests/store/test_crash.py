@@ -69,10 +69,15 @@ class KillingBackend(Backend):
 
 @dataclass
 class Place:
-    """Where repositories live: ``make(name)`` opens one by name, ``copy`` duplicates one."""
+    """Where repositories live: ``make(name)`` opens one by name, ``copy`` duplicates one.
+
+    ``make_in_child`` opens one in a forked child, which must not reuse the parent's
+    network connections.
+    """
 
     make: Callable[[str], Backend]
     copy: Callable[[str, str], None]
+    make_in_child: Callable[[str], Backend]
 
 
 def copy_files(make: Callable[[str], Backend], source: str, target: str) -> None:
@@ -89,15 +94,18 @@ def place(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         def local(name: str) -> Backend:
             return LocalBackend(str(root / name))
 
-        return Place(local, lambda a, b: shutil.copytree(root / a, root / b))
+        return Place(local, lambda a, b: shutil.copytree(root / a, root / b), local)
     server: Any = request.getfixturevalue("moto_server")
     bucket = request.getfixturevalue("make_bucket")()
+    shared: Any = request.getfixturevalue("backend_s3_client")
 
     def s3(name: str) -> Backend:
-        # A client of its own: forked children must not share the parent's connections.
+        return S3Backend(s3_settings(server, bucket, prefix=name), client=shared)
+
+    def s3_in_child(name: str) -> Backend:
         return S3Backend(s3_settings(server, bucket, prefix=name))
 
-    return Place(s3, lambda a, b: copy_files(s3, a, b))
+    return Place(s3, lambda a, b: copy_files(s3, a, b), s3_in_child)
 
 
 def open_repo(backend: Backend) -> Repository:
@@ -121,7 +129,7 @@ def run_child(place: Place, name: str, kill_at: int, after: bool, log: Path) -> 
     if pid == 0:
         code = 0
         try:
-            backend = KillingBackend(place.make(name), kill_at, after)
+            backend = KillingBackend(place.make_in_child(name), kill_at, after)
             write_second_snapshot(open_repo(backend))
             log.write_text("\n".join(backend.creates))
         except BaseException:
