@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -61,7 +60,6 @@ class Emulator:
         self.gates: list[Gate] = []
         self.log: deque[LogRecord] = deque(maxlen=100_000)
         self.resource_units: dict[tuple[str, str], int] = {}
-        self.request_hooks: list[Callable[[Context], None]] = []
         self.latency_ms = 0.0
         self._extensions: dict[type[Any], Any] = {}
 
@@ -114,8 +112,6 @@ class Emulator:
         extra_headers: dict[str, str] = {}
         for gate in self.gates:
             extra_headers.update(gate.admit(ctx, route))
-        for hook in self.request_hooks:
-            hook(ctx)
         response = route.handler(ctx)
         response.headers.update(extra_headers)
         return response, int(extra_headers.get("x-ms-resource-unit", "0") or 0)
@@ -126,10 +122,6 @@ class Emulator:
                                   request.path, response.status, units, request.in_batch))
         if units:
             self.resource_units[caller] = self.resource_units.get(caller, 0) + units
-
-    def tenant(self, tenant_id: str) -> Tenant:
-        """A tenant by id, or KeyError."""
-        return self.tenants[tenant_id]
 
     def describe(self) -> dict[str, Any]:
         """A summary of what the emulator holds, for the control endpoint and the demo."""

@@ -15,7 +15,7 @@ from graph_emulator.handlers.render import (
     with_odata_id,
 )
 from graph_emulator.model.directory import Entry
-from graph_emulator.model.kinds import KINDS, RELATIONS
+from graph_emulator.model.kinds import KINDS
 from graph_emulator.odata import query as odata
 from graph_emulator.odata.query import EXPAND_LIMIT, Query
 from graph_emulator.protocol import GraphError, GraphResponse, not_found
@@ -200,7 +200,3 @@ def get_singleton(ctx: Context, kind: str) -> GraphResponse:
     return GraphResponse(200, {"@odata.context": context_url(ctx.request, f"{path}/$entity"),
                                **body})
 
-
-def relation_sources() -> dict[str, tuple[str, ...]]:
-    """Which kinds hold which outbound relations (for route registration)."""
-    return RELATIONS

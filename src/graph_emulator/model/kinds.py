@@ -179,11 +179,3 @@ RELATIONS: dict[str, tuple[str, ...]] = {
 
 SINGLE_VALUED = frozenset({"manager"})
 
-
-def kind_of_type(odata_type: str) -> Kind:
-    """The kind whose CSDL type is ``odata_type`` (with or without a leading ``#``)."""
-    name = odata_type.lstrip("#")
-    for kind in KINDS.values():
-        if kind.odata_type == name:
-            return kind
-    raise KeyError(odata_type)

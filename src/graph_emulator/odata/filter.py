@@ -253,9 +253,11 @@ class _Parser:
             items = _resolve(o, collection)
             if not isinstance(items, list):
                 return False
+            # Items may be scalars (groupTypes/any(c:c eq 'Unified')): the body's
+            # comparisons resolve the bare lambda variable to the item itself.
             if quantifier == "any":
-                return any(_apply(inner, item) for item in items)
-            return all(_apply(inner, item) for item in items)
+                return any(inner(item) for item in items)
+            return all(inner(item) for item in items)
 
         return check
 
@@ -270,12 +272,6 @@ class _Parser:
         if kind == "name" and text.lower() in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[text.lower()]
         raise invalid(f"Expected a literal, found '{text}' in '{self.text}'.")
-
-
-def _apply(predicate: Predicate, item: Any) -> bool:
-    # Lambda variables may stand for scalars (groupTypes/any(c:c eq 'Unified')); the
-    # compiled predicate resolves an empty path to the item itself.
-    return predicate(item)
 
 
 def compile_filter(text: str) -> CompiledFilter:
