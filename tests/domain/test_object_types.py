@@ -231,8 +231,9 @@ def test_missing_write_permissions_lists_every_absent_one() -> None:
 
 def test_group_delta_reads_members_as_annotations() -> None:
     groups = by_name("groups")
-    assert groups.delta_select()[-1] == "members"
-    assert "members" not in groups.select
+    assert groups.delta_select()[-2:] == ("members", "owners")
+    assert "members" not in groups.select and "owners" not in groups.select
+    assert by_name("devices").delta_select()[-2:] == ("registeredOwners", "registeredUsers")
     assert "manager" in by_name("users").delta_select()
 
 

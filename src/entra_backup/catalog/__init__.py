@@ -1,6 +1,6 @@
 """The catalog: a database index of snapshots and object versions, rebuilt from the repository."""
 
-from entra_backup.catalog.errors import CatalogError
+from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
 from entra_backup.catalog.records import (
     ObjectVersion,
     SearchHit,
@@ -14,6 +14,7 @@ from entra_backup.catalog.store import Catalog
 __all__ = [
     "Catalog",
     "CatalogError",
+    "CatalogOutOfDate",
     "ObjectVersion",
     "SearchHit",
     "SnapshotInfo",

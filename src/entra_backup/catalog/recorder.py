@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 
-from entra_backup.catalog.errors import CatalogError
+from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
 from entra_backup.catalog.fields import search_terms, searchable
 from entra_backup.catalog.models import (
     object_versions,
@@ -54,6 +54,7 @@ def record_snapshot(
             f"snapshot {info.id[:8]} of {info.tenant} is older than the newest one recorded; "
             "run 'entra-backup reindex' to rebuild the catalog in time order"
         )
+    _check_parent(connection, info, previous)
     seq = int(connection.execute(insert(snapshots).values(
         id=info.id, tenant_id=tenant, time=info.time, partial=info.partial,
         type_status=dict(info.type_status),
@@ -64,6 +65,18 @@ def record_snapshot(
     _index_new_terms(connection, seq, batch)
     connection.execute(staged_versions.delete().where(staged_versions.c.seq == seq))
     return True
+
+
+def _check_parent(connection: Connection, info: SnapshotInfo, previous: Any) -> None:
+    if not info.changes_only:
+        return
+    newest = None if previous is None else connection.execute(
+        select(snapshots.c.id).where(snapshots.c.seq == previous[0])).scalar()
+    if info.parent is None or newest != info.parent:
+        raise CatalogOutOfDate(
+            f"snapshot {info.id[:8]} holds only changes since {str(info.parent)[:8]}, which "
+            "is not the newest snapshot the catalog recorded"
+        )
 
 
 def _latest(connection: Connection, tenant: int) -> Any:
@@ -111,6 +124,7 @@ def _merge(connection: Connection, tenant: int, seq: int, prev_seq: int | None,
                 .where(open_rows, object_versions.c.type.in_(complete), gone)
                 .values(last_seq=prev_seq, deleted_at=info.time)
             )
+        _mark_removed(connection, open_rows, prev_seq, info)
     still_open = exists().where(open_rows, _same_object(seq))
     columns = ["tenant_id", "type", "object_id", "version_hash", "first_seq", *_FIELDS]
     source = select(
@@ -119,6 +133,20 @@ def _merge(connection: Connection, tenant: int, seq: int, prev_seq: int | None,
         *(staged_versions.c[name] for name in _FIELDS),
     ).where(staged_versions.c.seq == seq, ~still_open)
     connection.execute(insert(object_versions).from_select(columns, source))
+
+
+def _mark_removed(connection: Connection, open_rows: Any, prev_seq: int,
+                  info: SnapshotInfo) -> None:
+    """Close the versions of objects an incremental snapshot reports as removed."""
+    for type_name, removed in info.changes_only.items():
+        for start in range(0, len(removed), 500):
+            chunk = removed[start:start + 500]
+            connection.execute(
+                update(object_versions)
+                .where(open_rows, object_versions.c.type == type_name,
+                       object_versions.c.object_id.in_(chunk))
+                .values(last_seq=prev_seq, deleted_at=info.time)
+            )
 
 
 def _index_new_terms(connection: Connection, seq: int, batch: int) -> None:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotInfo:
-    """One snapshot as the catalog records it: ``type_status`` maps type to ok/failed/skipped."""
+    """One snapshot as the catalog records it: ``type_status`` maps type to ok/failed/skipped.
+
+    ``changes_only`` lets an incremental backup record only what changed: for each type
+    named there, the versions passed hold just the new and changed objects, and the value
+    lists the ids removed since ``parent``, which must be the tenant's newest recorded
+    snapshot. Every other type passes all of its objects.
+    """
 
     id: str
     tenant: str
     time: datetime
     type_status: Mapping[str, str]
+    parent: str | None = None
+    changes_only: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
@@ -24,7 +32,8 @@ class SnapshotInfo:
 
     def complete_types(self) -> list[str]:
         """Types whose objects were all read, so an absent object was deleted."""
-        return sorted(name for name, status in self.type_status.items() if status == "ok")
+        return sorted(name for name, status in self.type_status.items()
+                      if status == "ok" and name not in self.changes_only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,16 @@ A snapshot file (``snapshots/<sha256>``) is a sealed file whose body is canonica
      "tool": "entra-backup 0.1.0", "parent": snapshot id | null, "hostname": "...",
      "types": {"users": {"status": "ok", "count": 12, "bytes": 24000,
                          "manifest": manifest blob id, "message": null,
-                         "reused_from": null, "dictionary": dictionary blob id}, ...}}
+                         "reused_from": null, "dictionary": dictionary blob id}, ...},
+     "state": {...}}
 
 ``status`` is ``ok``, ``failed`` (``message`` holds the error; a manifest may be carried
 forward from an earlier snapshot) or ``skipped`` (``message`` holds the reason). A
 snapshot's id is its file's SHA-256, so it cannot be altered without changing its name.
+
+``state`` is a JSON object the engine keeps with the snapshot (the backup stores each
+type's delta link there, so a token only advances together with the data it describes);
+the repository does not interpret it. Snapshots written before it existed read as ``{}``.
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ class Snapshot:
     parent: str | None
     types: Mapping[str, TypeEntry] = field(default_factory=dict)
     id: str = ""
+    state: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def short_id(self) -> str:
@@ -112,6 +118,7 @@ class Snapshot:
             "hostname": self.hostname,
             "parent": self.parent,
             "types": {name: entry.to_json() for name, entry in sorted(self.types.items())},
+            "state": dict(self.state),
         })
 
     @classmethod
@@ -131,6 +138,7 @@ class Snapshot:
                 parent=value["parent"],
                 types={name: TypeEntry.from_json(e) for name, e in value["types"].items()},
                 id=snapshot_id,
+                state=dict(value.get("state") or {}),
             )
         except (NotCanonicalisable, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptFile(f"snapshot {snapshot_id} is malformed: {exc}") from exc

@@ -14,7 +14,7 @@ removes; a snapshot file is only ever written when everything it references is d
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -93,6 +93,8 @@ class SnapshotWriter:
         )
         self._closed = False
         self.stats = CommitStats()
+        self.state: dict[str, Any] = {}
+        """Engine state committed with the snapshot (``Snapshot.state``)."""
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -110,21 +112,26 @@ class SnapshotWriter:
         """Declare a type as backed up, even if it turns out to hold no objects."""
         self._state(type_name)
 
-    def add(self, type_name: str, object_id: str, document: Mapping[str, Any]) -> None:
-        """Store one object's document (any order; each id once per type)."""
+    def add(self, type_name: str, object_id: str, document: Mapping[str, Any]) -> bool:
+        """Store one object's document (any order; each id once per type).
+
+        Returns whether its content is new to the repository (a new version).
+        """
         state = self._state(type_name)
         plaintext = canonical_bytes(document)
         blob_id = self._repo.keys.blob_id(BlobKind.DOCUMENT, plaintext)
         state.sorter.add(object_id, blob_id)
         state.logical_bytes += len(plaintext)
-        if self._sink.has(blob_id):
-            return
+        if self._sink.has(blob_id) or (state.training is not None
+                                       and blob_id in state.training):
+            return False
         if state.training is None:
             self._sink.put_new(BlobKind.DOCUMENT, blob_id, plaintext, state.dictionary)
-            return
+            return True
         state.training[blob_id] = plaintext
         if len(state.training) >= TRAIN_SAMPLES:
             self._train(state)
+        return True
 
     def reuse(self, type_name: str, previous: Snapshot) -> None:
         """Record a type as unchanged since ``previous``: its manifest is shared."""
@@ -133,6 +140,29 @@ class SnapshotWriter:
             TypeStatus.OK, entry.count, entry.logical_bytes, entry.manifest,
             reused_from=previous.id, dictionary=entry.dictionary,
         ))
+
+    def merge(self, type_name: str, previous: Snapshot,
+              changed: Mapping[str, Mapping[str, Any]], removed: Collection[str]) -> None:
+        """Store a type as ``previous`` held it, with ``changed`` objects added or replaced
+        and ``removed`` ones left out.
+
+        Unchanged objects are carried over by reference, without reading their blobs, so an
+        incremental backup costs one pass over the previous manifest plus the changes.
+        """
+        entry = self._previous_entry(type_name, previous)
+        assert entry.manifest is not None
+        state = self._state(type_name)
+        dropped: list[bytes] = []
+        for object_id, blob_id in self._repo.manifests.entries(entry.manifest):
+            if object_id in changed or object_id in removed:
+                dropped.append(blob_id)
+            else:
+                state.sorter.add(object_id, blob_id)
+        old_bytes = sum(len(plaintext) for plaintext in
+                        self._repo.reader.read_many(BlobKind.DOCUMENT, dropped))
+        state.logical_bytes += entry.logical_bytes - old_bytes
+        for object_id, document in changed.items():
+            self.add(type_name, object_id, document)
 
     def fail(self, type_name: str, error: str, *, carry_forward: Snapshot | None = None) -> None:
         """Record that backing up a type failed; optionally keep an earlier snapshot's copy."""
@@ -244,6 +274,7 @@ class SnapshotWriter:
             hostname=socket.gethostname(),
             parent=None if self.parent is None else self.parent.id,
             types=types,
+            state=self.state,
         )
         data = seal_file(self._repo.keys, SNAPSHOT_MAGIC, snapshot.encode())
         snapshot_id = content_name(data)

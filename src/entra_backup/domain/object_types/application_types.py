@@ -33,8 +33,8 @@ APPLICATIONS = ObjectType(
     ),
     per_object_select=("keyCredentials",),
     relationships=(
-        Relationship("owners", "/applications/{id}/owners", OWNER_TARGETS, Capture.PER_OBJECT,
-                     WriteForm.REF),
+        Relationship("owners", "/applications/{id}/owners", OWNER_TARGETS,
+                     Capture.DELTA_ANNOTATION, WriteForm.REF),
     ),
     natural_keys=(("id",), ("appId",), ("displayName",)),
     read_permission="Application.Read.All",
@@ -76,7 +76,7 @@ SERVICE_PRINCIPALS = ObjectType(
     ),
     relationships=(
         Relationship("owners", "/servicePrincipals/{id}/owners", OWNER_TARGETS,
-                     Capture.PER_OBJECT, WriteForm.REF),
+                     Capture.DELTA_ANNOTATION, WriteForm.REF),
         Relationship("appRoleAssignedTo", "/servicePrincipals/{id}/appRoleAssignedTo",
                      ("users", "groups", "servicePrincipals"), Capture.PER_OBJECT,
                      WriteForm.ENTITY),

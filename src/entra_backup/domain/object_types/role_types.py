@@ -45,7 +45,7 @@ DIRECTORY_ROLES = ObjectType(
     select=("id", "displayName", "description", "roleTemplateId"),
     relationships=(
         Relationship("members", "/directoryRoles/{id}/members",
-                     ("users", "groups", "servicePrincipals"), Capture.PER_OBJECT,
+                     ("users", "groups", "servicePrincipals"), Capture.DELTA_ANNOTATION,
                      WriteForm.NONE,
                      not_restorable_reason="role membership is restored as unified role "
                                            "assignments (roleAssignments)"),

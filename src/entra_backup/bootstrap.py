@@ -1,0 +1,170 @@
+"""Wiring: from the home folder's configuration to an opened repository, catalog and Graph
+connection. The CLI (and later the API) build everything they use through a Workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from entra_backup.catalog import Catalog
+from entra_backup.config import (
+    PASSPHRASE_VARIABLE,
+    AppConfig,
+    TenantRecord,
+    load_config,
+    load_tenants,
+    save_tenants,
+)
+from entra_backup.domain.errors import ConfigurationError, UsageError
+from entra_backup.graph.auth import CertificateCredential, Credential
+from entra_backup.graph.budget import TenantSize
+from entra_backup.graph.client import TenantConnection
+from entra_backup.store.backends.base import Backend
+from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.keys.base import KeyProvider, KeyProviderError
+from entra_backup.store.keys.keyfile import KeyFileProvider
+from entra_backup.store.keys.passphrase import PassphraseKeyProvider
+from entra_backup.store.repository import Repository
+
+
+class KeyUnavailable(ConfigurationError):
+    """The repository key cannot be obtained (no passphrase given, unreadable key file)."""
+
+
+@dataclass
+class Workspace:
+    """The home folder and what it configures."""
+
+    home: Path
+    passphrase_file: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    _config: AppConfig | None = None
+
+    @property
+    def config(self) -> AppConfig:
+        """``config.toml``, read once."""
+        if self._config is None:
+            self._config = load_config(self.home)
+        return self._config
+
+    def catalog_url(self) -> str:
+        """The catalog database (SQLite in the home folder by default)."""
+        return self.config.catalog_url or f"sqlite:///{(self.home / 'catalog.db').resolve()}"
+
+    def open_catalog(self) -> Catalog:
+        """Open (creating or upgrading) the catalog."""
+        return Catalog.open(self.catalog_url())
+
+    def backend(self, location: str | None = None) -> Backend:
+        """The storage backend of the repository location."""
+        return make_backend(location or self.config.repository, self.config)
+
+    def passphrase(self) -> str:
+        """The repository passphrase: ``--passphrase-file`` or ENTRA_BACKUP_PASSPHRASE."""
+        if self.passphrase_file is not None:
+            try:
+                text = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise KeyUnavailable(f"cannot read the passphrase file: {exc}") from exc
+        else:
+            text = self.environ.get(PASSPHRASE_VARIABLE, "")
+        if not text:
+            raise KeyUnavailable(f"the repository passphrase is needed: set "
+                                 f"{PASSPHRASE_VARIABLE} or pass --passphrase-file")
+        return text
+
+    def key_provider(self, config: AppConfig | None = None) -> KeyProvider:
+        """The key provider the configuration names."""
+        config = config or self.config
+        try:
+            if config.key_provider == "keyfile":
+                if not config.key_file:
+                    raise KeyUnavailable("config.toml names no key_file")
+                return KeyFileProvider.from_file(Path(config.key_file))
+            if config.key_provider == "aws-kms":
+                from entra_backup.store.keys.aws_kms import (  # noqa: PLC0415 - boto3 is optional
+                    AwsKmsKeyProvider,
+                )
+
+                return AwsKmsKeyProvider(config.kms_key_id or "", region=config.s3_region)
+        except KeyProviderError as exc:
+            raise KeyUnavailable(str(exc)) from exc
+        return PassphraseKeyProvider(self.passphrase())
+
+    def open_repository(self) -> Repository:
+        """Open the configured repository with its key."""
+        return Repository.open(self.backend(), self.key_provider())
+
+    def tenants(self) -> dict[str, TenantRecord]:
+        """Registered tenants by name."""
+        return load_tenants(self.home)
+
+    def tenant(self, name: str) -> TenantRecord:
+        """One registered tenant; a UsageError naming the known ones otherwise."""
+        tenants = self.tenants()
+        if name not in tenants:
+            known = ", ".join(sorted(tenants)) or "none yet"
+            raise UsageError(f"no tenant named {name!r} (registered: {known}); add it with "
+                             "'entra-backup tenant add'")
+        return tenants[name]
+
+    def save_tenant(self, record: TenantRecord) -> None:
+        """Add or replace a tenant in the registry."""
+        tenants = self.tenants()
+        tenants[record.name] = record
+        save_tenants(self.home, tenants)
+
+    def connection(self, record: TenantRecord) -> TenantConnection:
+        """How to reach the tenant's Graph, with its credential resolved now."""
+        return TenantConnection(
+            tenant_id=record.tenant_id, client_id=record.client_id,
+            credential=self.credential(record), cloud=record.cloud,
+            authority=record.authority, graph_url=record.graph_url,
+            ca_bundle=record.ca_bundle, size=_size(record.size),
+        )
+
+    def credential(self, record: TenantRecord) -> Credential:
+        """The client secret from its environment variable, or the certificate file."""
+        if record.certificate:
+            return CertificateCredential.from_file(Path(record.certificate))
+        variable = record.secret_env or ""
+        secret = self.environ.get(variable, "")
+        if not secret:
+            raise ConfigurationError(
+                f"tenant {record.name!r} reads its client secret from the environment "
+                f"variable {variable}, which is not set")
+        return secret
+
+
+def make_backend(location: str, config: AppConfig | None = None) -> Backend:
+    """A backend for a path or an ``s3://bucket/prefix`` URL."""
+    if location.startswith("s3://"):
+        from entra_backup.store.backends.s3 import (  # noqa: PLC0415 - boto3 is optional
+            S3Backend,
+            S3Settings,
+        )
+
+        parsed = urlparse(location)
+        if not parsed.netloc:
+            raise UsageError(f"{location!r} names no bucket; use s3://bucket/prefix")
+        endpoint = None if config is None else config.s3_endpoint_url
+        region = None if config is None else config.s3_region
+        return S3Backend(S3Settings(parsed.netloc, parsed.path.strip("/"),
+                                    endpoint_url=endpoint, region=region,
+                                    path_style=endpoint is not None))
+    if "://" in location:
+        raise UsageError(f"unsupported repository location {location!r}: give a path or "
+                         "s3://bucket/prefix")
+    return LocalBackend(Path(location).expanduser())
+
+
+def _size(name: str) -> TenantSize:
+    try:
+        return TenantSize[name.upper()]
+    except KeyError:
+        choices = ", ".join(size.name.lower() for size in TenantSize)
+        raise ConfigurationError(f"tenant size must be one of {choices}, not {name!r}"
+                                 ) from None

@@ -1,0 +1,35 @@
+"""State shared by the commands of one invocation: the workspace and output helpers."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from entra_backup.bootstrap import Workspace
+from entra_backup.config import home_dir
+
+
+@dataclass
+class Invocation:
+    """Global options of the current command line."""
+
+    home: Path | None = None
+    passphrase_file: Path | None = None
+
+
+current = Invocation()
+
+
+def workspace() -> Workspace:
+    """The workspace the global options and the environment name."""
+    return Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout (``--json``)."""
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2,
+                                  default=str).decode() + "\n")

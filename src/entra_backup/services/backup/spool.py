@@ -1,0 +1,118 @@
+"""A delta round merged on disk, so a first round over a large tenant stays in bounded memory.
+
+Graph may send an object several times in one round (replays) and splits a large group's
+``members@delta`` over several pages, so items are merged per object id: later properties
+overwrite earlier ones, ``<relation>@delta`` slices are unioned per edge id (a later entry
+for an edge, such as its removal, wins), and ``@removed`` records why an object went
+(``changed``: soft-deleted; ``deleted``: gone for good). The merged objects live in a
+temporary SQLite file, not in memory; most items are new ids and cost one insert.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from entra_backup.domain.documents import DELTA_SUFFIX, REMOVED
+
+_READ_BATCH = 500
+
+
+class DeltaSpool:
+    """Merged items of one delta round (or one enumeration), keyed by object id."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="entra-backup-spool-", dir=directory)
+        self._db = sqlite3.connect(Path(self._dir.name) / "spool.db")
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE items (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE removed (id TEXT PRIMARY KEY, reason TEXT NOT NULL)")
+        self.items = 0
+        self.replays = 0
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        """Merge one item of a page."""
+        object_id = item.get("id")
+        if not isinstance(object_id, str):
+            return
+        self.items += 1
+        removal = item.get(REMOVED)
+        if isinstance(removal, dict):
+            self._remove(object_id, str(removal.get("reason", "deleted")))
+            return
+        if self._db.execute("DELETE FROM removed WHERE id = ?", (object_id,)).rowcount:
+            self.replays += 1
+        inserted = self._db.execute("INSERT OR IGNORE INTO items VALUES (?, ?)",
+                                    (object_id, orjson.dumps(item))).rowcount
+        if not inserted:
+            self.replays += 1
+            self._merge(object_id, item)
+
+    def _remove(self, object_id: str, reason: str) -> None:
+        if self._db.execute("DELETE FROM items WHERE id = ?", (object_id,)).rowcount:
+            self.replays += 1
+        self._db.execute("INSERT OR REPLACE INTO removed VALUES (?, ?)", (object_id, reason))
+
+    def _merge(self, object_id: str, item: Mapping[str, Any]) -> None:
+        row = self._db.execute("SELECT body FROM items WHERE id = ?", (object_id,)).fetchone()
+        merged = merge_items(orjson.loads(row[0]), item)
+        self._db.execute("UPDATE items SET body = ? WHERE id = ?",
+                         (orjson.dumps(merged), object_id))
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def get(self, object_id: str) -> dict[str, Any] | None:
+        """One merged item, or None."""
+        row = self._db.execute("SELECT body FROM items WHERE id = ?", (object_id,)).fetchone()
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def merged(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every merged item in id order, read a batch at a time."""
+        after = ""
+        while True:
+            rows = self._db.execute(
+                "SELECT id, body FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                (after, _READ_BATCH)).fetchall()
+            if not rows:
+                return
+            for object_id, body in rows:
+                yield object_id, orjson.loads(body)
+            after = rows[-1][0]
+
+    def removed(self) -> dict[str, str]:
+        """Removed ids with Graph's reason."""
+        return dict(self._db.execute("SELECT id, reason FROM removed ORDER BY id"))
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        self._db.close()
+        self._dir.cleanup()
+
+    def __enter__(self) -> DeltaSpool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def merge_items(earlier: dict[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """Two items of one object in one round merged: see the module docstring."""
+    merged = dict(earlier)
+    for name, value in later.items():
+        if name.endswith(DELTA_SUFFIX) and isinstance(value, list):
+            edges = {entry["id"]: entry for entry in merged.get(name) or []
+                     if isinstance(entry, dict) and "id" in entry}
+            for entry in value:
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                    edges[entry["id"]] = entry
+            merged[name] = list(edges.values())
+        else:
+            merged[name] = value
+    return merged
