@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -10,7 +11,16 @@ import typer
 from typer._click import exceptions as click_errors
 
 from entra_backup import __version__
-from entra_backup.cli import demo_cmd, emulator_cmd
+from entra_backup.cli import (
+    backup_cmd,
+    browse_cmd,
+    compare_cmd,
+    context,
+    demo_cmd,
+    emulator_cmd,
+    repo_cmd,
+    tenant_cmd,
+)
 from entra_backup.domain.errors import EntraBackupError
 
 app = typer.Typer(
@@ -22,13 +32,30 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(emulator_cmd.app, name="emulator")
+app.add_typer(tenant_cmd.app, name="tenant")
 app.command("demo")(demo_cmd.demo)
+app.command("init")(repo_cmd.init)
+app.command("check")(repo_cmd.check)
+app.command("reindex")(repo_cmd.reindex)
+app.command("backup")(backup_cmd.backup)
+app.command("snapshots")(browse_cmd.snapshots)
+app.command("ls")(browse_cmd.ls)
+app.command("show")(browse_cmd.show)
+app.command("search")(browse_cmd.search)
+app.command("diff")(compare_cmd.diff)
+app.command("export")(compare_cmd.export)
 
 
 @app.callback(invoke_without_command=True)
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    home: Path | None = typer.Option(None, "--home", help="Home folder (default: "
+                                     "ENTRA_BACKUP_HOME or ~/.entra-backup)."),
+    passphrase_file: Path | None = typer.Option(
+        None, "--passphrase-file", help="File holding the repository passphrase "
+        "(default: ENTRA_BACKUP_PASSPHRASE)."),
 ) -> None:
+    context.current = context.Invocation(home, passphrase_file)
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)

@@ -1,0 +1,97 @@
+"""``init``, ``check`` and ``reindex``: the repository and catalog themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from entra_backup.bootstrap import make_backend
+from entra_backup.catalog import reindex as rebuild
+from entra_backup.cli.context import print_json, workspace
+from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
+from entra_backup.domain.errors import UsageError
+from entra_backup.services.catalog_sync import RepositorySource
+from entra_backup.store.check import check as check_repository
+from entra_backup.store.errors import CheckFailed
+from entra_backup.store.keys.base import KeyProviderError
+from entra_backup.store.keys.keyfile import KeyFileProvider
+from entra_backup.store.repository import Repository
+
+
+def init(
+    repo: str | None = typer.Option(None, "--repo", help="Path or s3://bucket/prefix; "
+                                    "default: the 'repository' folder of the home."),
+    key_provider: str = typer.Option("passphrase", help="passphrase, keyfile or aws-kms."),
+    key_file: Path | None = typer.Option(None, help="Key file to create (keyfile provider)."),
+    kms_key_id: str | None = typer.Option(None, help="KMS key id, ARN or alias (aws-kms)."),
+    s3_endpoint_url: str | None = typer.Option(None, help="S3-compatible endpoint URL."),
+    s3_region: str | None = typer.Option(None, help="S3 region."),
+    catalog_url: str | None = typer.Option(None, help="Catalog database URL "
+                                           "(default: SQLite in the home)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create the repository (encrypted with a new master key) and the configuration."""
+    space = workspace()
+    if (space.home / CONFIG_NAME).exists():
+        raise UsageError(f"{space.home / CONFIG_NAME} exists already: this home is "
+                         "initialised (set ENTRA_BACKUP_HOME for another one)")
+    if key_provider not in KEY_PROVIDERS:
+        raise UsageError(f"--key-provider must be one of {', '.join(KEY_PROVIDERS)}")
+    location = repo or str((space.home / "repository").resolve())
+    if key_provider == "keyfile":
+        key_file = (key_file or space.home / "repository.key").resolve()
+    config = AppConfig(location, key_provider, None if key_file is None else str(key_file),
+                       kms_key_id, s3_endpoint_url, s3_region, catalog_url)
+    space.home.mkdir(parents=True, exist_ok=True)
+    if key_provider == "keyfile":
+        assert key_file is not None
+        try:
+            KeyFileProvider.generate(key_file)
+        except KeyProviderError as exc:
+            raise UsageError(str(exc)) from exc
+    created = Repository.init(make_backend(location, config), space.key_provider(config))
+    write_atomically(space.home / CONFIG_NAME, config.to_toml())
+    space.open_catalog().close()
+    result = {"repository": location, "id": created.id, "key_provider": key_provider,
+              "home": str(space.home.resolve()), "catalog": space.catalog_url()}
+    if json_output:
+        print_json(result)
+    else:
+        typer.echo(f"Created repository {created.id[:8]} at {location} "
+                   f"({key_provider} key).\nNext: entra-backup tenant add NAME ...")
+
+
+def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Rebuild the catalog from the repository alone."""
+    space = workspace()
+    repo = space.open_repository()
+    with space.open_catalog() as catalog:
+        count = rebuild(catalog, RepositorySource(repo))
+    if json_output:
+        print_json({"snapshots": count})
+    else:
+        typer.echo(f"Catalog rebuilt from {count} snapshot(s).")
+
+
+def check(
+    read_data: bool = typer.Option(False, "--read-data", help="Read and verify every pack."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Verify the repository's structure (and, with --read-data, every stored byte)."""
+    report = check_repository(workspace().open_repository(), read_data=read_data)
+    problems = [f"{p.kind}: {p.item}: {p.message}" for p in report.problems]
+    affected = [{"snapshot": a.snapshot, "type": a.type_name, "object": a.object_id,
+                 "reason": a.reason} for a in report.affected]
+    if json_output:
+        print_json({"ok": report.ok, "snapshots_checked": report.snapshots_checked,
+                    "packs_read": report.packs_read, "problems": problems,
+                    "affected": affected})
+    else:
+        for problem in problems:
+            typer.echo(problem)
+        typer.echo(f"Checked {report.snapshots_checked} snapshot(s), read "
+                   f"{report.packs_read} pack(s): "
+                   + ("no problems." if report.ok else f"{len(problems)} problem(s)."))
+    if problems:
+        raise CheckFailed(f"the repository has {len(problems)} problem(s): {problems[0]}")

@@ -1,0 +1,104 @@
+"""Registering tenants, checking their app's permissions, and the admin-consent link."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+
+from entra_backup.domain.errors import UsageError
+from entra_backup.domain.object_types import TYPES, ObjectType
+from entra_backup.graph.client import GraphClient, TenantConnection
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+                     re.IGNORECASE)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_tenant_name(name: str) -> str:
+    """A registry name: letters, digits, dot, dash, underscore."""
+    if not _NAME.match(name):
+        raise UsageError(f"tenant name {name!r} must be 1-64 letters, digits, '.', '-' or "
+                         "'_', starting with a letter or digit")
+    return name
+
+
+def check_tenant_id(value: str) -> str:
+    """A tenant id is a GUID or a verified domain name (contoso.onmicrosoft.com)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        pass
+    if _DOMAIN.match(value):
+        return value.lower()
+    raise UsageError(f"--tenant-id {value!r} is neither a GUID nor a domain name such as "
+                     "contoso.onmicrosoft.com; check it for a typo")
+
+
+def check_client_id(value: str) -> str:
+    """An application (client) id is a GUID."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise UsageError(f"--client-id {value!r} is not a GUID; it is the application "
+                         "(client) id shown on the app registration's overview") from None
+
+
+@dataclass(frozen=True)
+class TypeAccess:
+    """Whether the app may read one object type."""
+
+    type: str
+    granted: bool
+    needed: str
+    granted_by: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``tenant check --json`` prints it."""
+        return {"type": self.type, "granted": self.granted, "needed": self.needed,
+                "granted_by": self.granted_by}
+
+
+def access_report(roles: list[str], types: tuple[ObjectType, ...] = TYPES) -> list[TypeAccess]:
+    """Per type: granted (and by which permission) or the least-privileged one to add."""
+    held = {role.lower(): role for role in roles}
+    report = []
+    for object_type in types:
+        by = next((held[p.lower()] for p in object_type.read_permissions if p.lower() in held),
+                  None)
+        report.append(TypeAccess(object_type.name, by is not None,
+                                 object_type.read_permission, by))
+    return report
+
+
+async def granted_roles(connection: TenantConnection) -> list[str]:
+    """The application permissions in a fresh token's ``roles`` claim.
+
+    The token comes from the tenant's own authority over TLS, so its claims are read
+    without verifying the signature (only Graph needs to verify it).
+    """
+    async with GraphClient.connect(connection) as client:
+        assert client.tokens is not None
+        token = await client.tokens.atoken()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    roles = claims.get("roles", [])
+    return [str(role) for role in roles] if isinstance(roles, list) else []
+
+
+def consent_url(connection: TenantConnection, redirect_uri: str | None = None) -> str:
+    """The admin-consent link an administrator of the tenant opens to grant the app.
+
+    The v2.0 admin-consent endpoint with the ``.default`` scope of Graph grants every
+    application permission configured on the app registration.
+    """
+    endpoints = connection.endpoints()
+    parts = urlsplit(endpoints.authority)
+    query = {"client_id": connection.client_id, "scope": endpoints.scope}
+    if redirect_uri:
+        query["redirect_uri"] = redirect_uri
+    return (f"{parts.scheme}://{parts.netloc}/{connection.tenant_id}/v2.0/adminconsent?"
+            + urlencode(query))
