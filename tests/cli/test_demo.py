@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-def test_demo_serves_a_tenant_and_prints_ready_to_paste_commands(tmp_path: Path) -> None:
+def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "entra_backup.cli.main", "demo", "--users", "40",
          "--home", str(tmp_path)],
@@ -34,4 +34,11 @@ def test_demo_serves_a_tenant_and_prints_ready_to_paste_commands(tmp_path: Path)
     assert f"client_id={info['client_id']}" in token_line
     assert info["authority"] + "/oauth2/v2.0/token" in token_line
     assert (tmp_path / "emulator" / "ca.pem").is_file()
+    # The incremental backup read users by delta and stored the three user changes.
+    assert "Second backup (incremental, by delta)" in text
+    assert "jobTitle: " in text and "'Incident Commander'" in text
+    assert "users: 1 added, 1 removed, 1 modified" in text
+    assert "groups: 0 added, 0 removed, 1 modified" in text
+    assert (tmp_path / "entra-backup" / "config.toml").is_file()
+    assert f"export ENTRA_BACKUP_HOME={tmp_path / 'entra-backup'}" in text
     assert "Emulator stopped." in remaining
