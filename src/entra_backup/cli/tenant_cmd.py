@@ -96,8 +96,7 @@ def check(
     """Sign in as the backup app and report, per type, whether it may read it."""
     space = workspace()
     record = space.tenant(name)
-    roles = asyncio.run(service.granted_roles(space.connection(record)))
-    report = service.access_report(roles)
+    roles, report = asyncio.run(service.check_access(space.connection(record)))
     missing = sorted({item.needed for item in report if not item.granted})
     if json_output:
         print_json({"tenant": name, "roles": sorted(roles), "missing": missing,
@@ -111,6 +110,7 @@ def check(
         typer.echo("Every type is readable." if not missing else
                    "Grant these application permissions: " + ", ".join(missing))
     if missing:
+        typer.echo(f"entra-backup: error: the app lacks {', '.join(missing)}", err=True)
         raise typer.Exit(1)
 
 

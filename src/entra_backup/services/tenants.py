@@ -11,8 +11,9 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 
 from entra_backup.domain.errors import UsageError
-from entra_backup.domain.object_types import TYPES, ObjectType
+from entra_backup.domain.object_types import TYPES, ObjectType, by_name
 from entra_backup.graph.client import GraphClient, TenantConnection
+from entra_backup.graph.errors import PermissionDenied
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
                      re.IGNORECASE)
@@ -75,18 +76,31 @@ def access_report(roles: list[str], types: tuple[ObjectType, ...] = TYPES) -> li
     return report
 
 
-async def granted_roles(connection: TenantConnection) -> list[str]:
-    """The application permissions in a fresh token's ``roles`` claim.
+async def check_access(connection: TenantConnection) -> tuple[list[str], list[TypeAccess]]:
+    """Sign in, then read one page of every type: what the app may really read.
 
-    The token comes from the tenant's own authority over TLS, so its claims are read
-    without verifying the signature (only Graph needs to verify it).
+    The token's ``roles`` claim names the permissions granted (it comes from the tenant's
+    own authority over TLS, so it is read without verifying the signature; only Graph
+    needs to). Each type is then read once with ``$select=id``, so a wrong Graph URL, a
+    permission not yet consented or a missing licence shows here, not in the first backup.
     """
     async with GraphClient.connect(connection) as client:
         assert client.tokens is not None
-        token = await client.tokens.atoken()
-    claims = jwt.decode(token, options={"verify_signature": False})
-    roles = claims.get("roles", [])
-    return [str(role) for role in roles] if isinstance(roles, list) else []
+        claims = jwt.decode(await client.tokens.atoken(), options={"verify_signature": False})
+        roles = claims.get("roles", [])
+        granted = [str(role) for role in roles] if isinstance(roles, list) else []
+        report = []
+        for claimed in access_report(granted):
+            object_type = by_name(claimed.type)
+            try:
+                await client.get(object_type.path, {"$select": "id"},
+                                 permission=object_type.read_permission)
+            except PermissionDenied:
+                report.append(TypeAccess(claimed.type, False, claimed.needed, None))
+            else:
+                report.append(TypeAccess(claimed.type, True, claimed.needed, claimed.granted_by
+                                         or "a permission the token does not list"))
+    return granted, report
 
 
 def consent_url(connection: TenantConnection, redirect_uri: str | None = None) -> str:

@@ -192,6 +192,9 @@ class Repository:
         if not reference or any(char not in "0123456789abcdef" for char in reference):
             raise SnapshotNotFound(f"{reference!r} is not a snapshot id or prefix")
         matches = [item for item in self.snapshot_ids() if item.startswith(reference)]
+        if tenant is not None and len(matches) > 1:
+            # A prefix only needs to be unique among the tenant's own snapshots.
+            matches = [item for item in matches if self._tenant_of(item) in (tenant, None)]
         if not matches:
             raise SnapshotNotFound(f"no snapshot matches {reference!r}")
         if len(matches) > 1:
@@ -202,6 +205,13 @@ class Repository:
         if tenant is not None and snapshot.tenant != tenant:
             raise SnapshotNotFound(f"snapshot {reference} belongs to another tenant")
         return snapshot
+
+    def _tenant_of(self, snapshot_id: str) -> str | None:
+        """The snapshot's tenant, or None when it cannot be read (kept as a candidate)."""
+        try:
+            return self._load(snapshot_id).tenant
+        except (IntegrityError, SnapshotNotFound):
+            return None
 
     def remember_snapshot(self, snapshot: Snapshot) -> None:
         """Cache a snapshot this process has just written."""
