@@ -123,7 +123,7 @@ def changed_between(connection: Connection, before_id: str, after_id: str) -> li
     changed = (select(a.c.type, a.c.object_id, a.c.version_hash, b.c.version_hash)
                .join(b, same)
                .where(_current_at(a, before, tenant), _current_at(b, after, tenant),
-                      a.c.id != b.c.id))
+                      a.c.version_hash != b.c.version_hash))
     for type_, object_id, old, new in connection.execute(changed):
         changes.append(VersionChange(type_, object_id, "changed", old, new))
     removed = select(a.c.type, a.c.object_id, a.c.version_hash).where(

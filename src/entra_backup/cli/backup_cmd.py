@@ -86,7 +86,13 @@ def backup(
     else:
         _print_summary(Console(), summary.to_json())
     if summary.partial:
-        failed = [f"{o.name} {o.status} ({o.message})" for o in summary.types if o.status != "ok"]
+        reasons: dict[tuple[str, str], list[str]] = {}
+        for outcome in summary.types:
+            if outcome.status != "ok":
+                reasons.setdefault((outcome.status, outcome.message or ""), []).append(
+                    outcome.name)
+        failed = [f"{', '.join(names)} {status} ({message})"
+                  for (status, message), names in reasons.items()]
         typer.echo(f"entra-backup: warning: snapshot {summary.snapshot_id[:8]} is partial: "
                    + "; ".join(failed), err=True)
         raise typer.Exit(1)

@@ -3,7 +3,9 @@
 Types are read concurrently (a few at a time; the throttle budget paces them), each into
 the one snapshot writer, which holds the repository lock for the whole run, so two backups
 of a repository never interleave. The snapshot is committed even when nothing changed or a
-type failed (then it is marked partial); the catalog is told only after the commit.
+type failed (then it is marked partial), but not when no type at all could be read (an
+unreachable Graph, say): a snapshot of nothing would only hide the last good one. The
+catalog is told only after the commit.
 A kill at any point leaves no snapshot and no advanced delta link: the next run starts
 again from the last committed snapshot.
 """
@@ -33,6 +35,12 @@ class BackupLocked(EntraBackupError):
     """Another backup (or prune) holds the repository's lock."""
 
     exit_code = 24
+
+
+class NothingBackedUp(EntraBackupError):
+    """No object type could be read, so no snapshot was written."""
+
+    exit_code = 4
 
 
 @dataclass
@@ -96,6 +104,10 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
             context = TypeContext(client, repo, writer, log, objects, scope.fingerprint(),
                                   full=full, on_read=progress.read)
             outcomes = await _run_types(context, scope, progress)
+            if not any(outcome.status == "ok" for outcome in outcomes):
+                first = next(o for o in outcomes if o.message)
+                raise NothingBackedUp(f"no object type could be read, so no snapshot was "
+                                      f"written ({first.name}: {first.message})")
             writer.state = {"delta": {o.name: o.delta for o in outcomes if o.delta},
                             "scope": scope.to_json()}
             snapshot = writer.commit()

@@ -19,6 +19,10 @@ from entra_backup.graph.errors import NotFound, PermissionDenied
 
 CHUNK = 100
 """Objects whose extra reads go out together (several batches in flight)."""
+REREAD = frozenset({500, 502})
+"""Inner answers ``$batch`` keeps without sending again (it repeats only 429, 503 and 504),
+though a GET that met them is safe to repeat: such a read is made again on its own, through
+the client's retry loop, instead of failing the type."""
 
 
 def per_object_relationships(object_type: ObjectType) -> tuple[Relationship, ...]:
@@ -70,7 +74,7 @@ async def _fill(client: GraphClient, object_type: ObjectType, document: dict[str
                 by_key: dict[str, BatchResult]) -> dict[str, Any] | None:
     object_id = str(document["id"])
     for relationship in per_object_relationships(object_type):
-        body = _body(by_key[f"{object_id}|{relationship.name}"], object_type)
+        body = await _body(client, by_key[f"{object_id}|{relationship.name}"], object_type)
         if body is None:
             return None
         edges = list(body.get("value", []))
@@ -82,7 +86,7 @@ async def _fill(client: GraphClient, object_type: ObjectType, document: dict[str
             edges, entities=relationship.write.value == "entity" or
             relationship.name == "appRoleAssignments")
     if object_type.per_object_select:
-        body = _body(by_key[f"{object_id}|$select"], object_type)
+        body = await _body(client, by_key[f"{object_id}|$select"], object_type)
         if body is None:
             return None
         for name in object_type.per_object_select:
@@ -91,7 +95,13 @@ async def _fill(client: GraphClient, object_type: ObjectType, document: dict[str
     return document
 
 
-def _body(result: BatchResult, object_type: ObjectType) -> dict[str, Any] | None:
+async def _body(client: GraphClient, result: BatchResult,
+                object_type: ObjectType) -> dict[str, Any] | None:
+    if result.status in REREAD and result.request.method == "GET":
+        try:
+            return await client.get(result.request.url, permission=object_type.read_permission)
+        except NotFound:
+            return None
     error = result.error()
     if isinstance(error, NotFound):
         return None

@@ -34,6 +34,7 @@ from entra_backup.services.backup.reading import delta_round, enumerate_type
 from entra_backup.services.backup.scope import ObjectFilter
 from entra_backup.services.backup.spool import DeltaSpool
 from entra_backup.services.backup.versions import VersionLog
+from entra_backup.store.blob import BlobKind
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
@@ -219,10 +220,22 @@ class TypeJob:
             chunk = await complete_documents(self.ctx.client, self.type, chunk)
         for document in chunk:
             object_id = str(document["id"])
-            if self.ctx.writer.add(self.name, object_id, document):
+            if self.ctx.writer.add(self.name, object_id, document) or \
+                    self._differs_from_base(object_id, document):
                 self.outcome.new_versions += 1
             self.ctx.log.add(self.name, object_id, document)
             self.outcome.objects += 1
+
+    def _differs_from_base(self, object_id: str, document: Document) -> bool:
+        """Whether a document whose content the repository holds already (so the writer
+        did not count it as new) is still a new version of the object: it differs from the
+        base snapshot's, as when an object changes back to an earlier state. The catalog
+        records a new version then, and so does a delta read of the type."""
+        entry = None if self.base is None else self.base.types.get(self.name)
+        if entry is None or entry.manifest is None:
+            return False
+        stored = self.ctx.repo.manifests.lookup(entry.manifest, object_id)
+        return stored != self.ctx.repo.keys.blob_id(BlobKind.DOCUMENT, canonical_bytes(document))
 
     async def _incremental(self, link: str) -> None:
         assert self.base is not None
@@ -242,6 +255,7 @@ class TypeJob:
         removed = spool.removed()
         for object_id, before in self.ctx.repo.objects(self.base, self.name):
             if object_id in removed or not self.ctx.objects.keeps(self.name, object_id):
+                self.outcome.removed += 1
                 continue
             item = spool.get(object_id)
             yield before if item is None else self._document(item, before)
