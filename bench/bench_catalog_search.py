@@ -110,11 +110,14 @@ def measure(catalog: Catalog, queries: int, objects: int) -> None:
               f"max {timings[-1]:7.2f} ms")
 
 
-def run(label: str, url: str, versions: int, queries: int) -> None:
+def run(label: str, url: str, versions: int, queries: int, *, built: bool = False) -> None:
     with Catalog.open(url) as catalog:
-        seconds = build(catalog, versions)
-        print(f"{label}: {versions} versions recorded in {seconds:.1f} s "
-              f"({versions / seconds:,.0f}/s)")
+        if built:
+            print(f"{label}: reusing the catalog built earlier at {url}")
+        else:
+            seconds = build(catalog, versions)
+            print(f"{label}: {versions} versions recorded in {seconds:.1f} s "
+                  f"({versions / seconds:,.0f}/s)")
         measure(catalog, queries, versions // SNAPSHOTS)
 
 
@@ -123,9 +126,16 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
+    parser.add_argument("--keep", type=Path, help="SQLite file to build once and reuse, so "
+                        "query changes can be measured on the same catalog")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        run("sqlite", f"sqlite:///{Path(workdir) / 'catalog.db'}", args.versions, args.queries)
+    if args.keep is not None:
+        run("sqlite", f"sqlite:///{args.keep.resolve()}", args.versions, args.queries,
+            built=args.keep.exists())
+    else:
+        with tempfile.TemporaryDirectory() as workdir:
+            run("sqlite", f"sqlite:///{Path(workdir) / 'catalog.db'}", args.versions,
+                args.queries)
     if args.postgres:
         with running_postgres() as server:
             run("postgresql", server.url(), args.versions, args.queries)

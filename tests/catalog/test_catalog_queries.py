@@ -176,3 +176,22 @@ def test_large_snapshots_are_recorded_in_batches(catalog: Catalog) -> None:
     catalog.record(*history.entries[0], batch=100)
     assert len(list(catalog.versions_at(history.entries[0][0].id))) == 1200
     assert ids(catalog.search("user1199@")) == [("users", "u1199", "User 1199")]
+
+
+def test_a_search_matching_thousands_of_versions_returns_the_first_in_order(
+        catalog: Catalog) -> None:
+    # Past MANY_MATCHES the SQLite plan changes (an ordered walk instead of a lookup);
+    # the answer must not.
+    people = [user(f"u{n:05d}", f"Anna Number{n}", f"anna.n{n}@contoso.com")
+              for n in range(2600)]
+    others = [user(f"v{n:05d}", f"Bert Number{n}", f"bert.n{n}@contoso.com")
+              for n in range(300)]
+    history = History()
+    history.take("contoso", people + others)
+    history.take("contoso", people[::2] + others)
+    record_all(catalog, history)
+    found = catalog.search("anna", mode="prefix", limit=40)
+    assert [row.object_id for row in found] == [f"u{n:05d}" for n in range(40)]
+    deleted = catalog.search("anna", deleted_only=True, limit=30)
+    assert [row.object_id for row in deleted] == [f"u{n:05d}" for n in range(1, 60, 2)]
+    assert all(row.deleted for row in deleted)

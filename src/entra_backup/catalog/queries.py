@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from entra_backup.catalog.errors import CatalogError
@@ -60,7 +60,8 @@ def search(connection: Connection, spec: SearchFilter) -> list[VersionRow]:
     query = spec.query.strip().lower()
     if query:
         ids = matching_versions(query, spec.mode, connection.dialect)
-        statement = statement.where(ov.c.id.in_(ids))
+        ordered = spec.mode == "prefix" or spec.deleted_only
+        statement = statement.where(_version_id(connection, ids, ordered).in_(ids))
     if spec.tenant is not None:
         statement = statement.where(tenants.c.name == spec.tenant)
     if spec.type is not None:
@@ -73,6 +74,28 @@ def search(connection: Connection, spec: SearchFilter) -> list[VersionRow]:
         statement = statement.where(ov.c.deleted_at.is_not(None))
     statement = statement.order_by(ov.c.type, ov.c.object_id, ov.c.first_seq).limit(spec.limit)
     return [_as_row(row) for row in connection.execute(statement)]
+
+
+MANY_MATCHES = 2000
+"""Matches from which walking the result order beats fetching and sorting every match."""
+
+
+def _version_id(connection: Connection, ids: Select[Any], ordered: bool) -> Any:
+    """The version id column as the text condition should test it.
+
+    Few matches: SQLite should look each matching id up and sort the handful. Many (a
+    common first name as a prefix, or any text among deleted objects only): it should walk
+    an index in result order (or the deleted versions) and stop at ``limit``, testing each
+    row against the matches, instead of fetching and sorting tens of thousands. ``id + 0``
+    hides the rowid from the planner, which then takes the walk. Measured at one million
+    versions it does not pay for plain substring matches (the trigram index answers those
+    faster as a lookup). PostgreSQL's planner estimates this itself.
+    """
+    if connection.dialect.name != "sqlite" or not ordered:
+        return ov.c.id
+    sample = select(func.count()).select_from(ids.limit(MANY_MATCHES).subquery())
+    many = connection.execute(sample).scalar_one() >= MANY_MATCHES
+    return ov.c.id + 0 if many else ov.c.id
 
 
 def snapshot_key(connection: Connection, snapshot_id: str) -> tuple[int, int]:
