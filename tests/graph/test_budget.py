@@ -90,7 +90,7 @@ async def test_writes_are_paced_to_3000_per_150_seconds() -> None:
     assert sum(clock.sleeps) == pytest.approx(100 / 20)
 
 
-async def test_conditional_access_calls_are_serial_and_one_second_apart() -> None:
+async def test_conditional_access_calls_are_serial_and_over_one_second_apart() -> None:
     clock = ManualClock()
     budget = ThrottleBudget(clock=clock)
     starts: list[float] = []
@@ -106,5 +106,6 @@ async def test_conditional_access_calls_are_serial_and_one_second_apart() -> Non
             inside -= 1
 
     await asyncio.gather(*(call() for _ in range(4)))
-    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [1.0] * 3
+    # 1 request/s at Graph, plus a margin for jitter between this client and Graph.
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [1.1] * 3
     assert budget.units.tokens == budget.units.capacity

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from entra_backup.graph.budget import ThrottleBudget
+from entra_backup.graph.budget import SERIAL_INTERVAL_SECONDS, ThrottleBudget
 from entra_backup.graph.costs import Lane, RequestCost, estimate
 from entra_backup.graph.errors import (
     GraphClientError,
@@ -229,6 +229,9 @@ class GraphTransport:
         """Pause the throttle scope for Retry-After (or a backoff when Graph sends none)."""
         url = state.url
         wait = delay if delay is not None else self._backoff(state)
+        if delay is None and lane is Lane.SERIAL:
+            # Graph counted the refused request too: the next one must clear its second.
+            wait = max(wait, 2 * SERIAL_INTERVAL_SECONDS)
         elapsed = self.budget.clock.now() - state.started
         if elapsed + wait > self.policy.deadline or state.sent >= self.policy.max_attempts:
             raise ThrottledTooLong(

@@ -37,6 +37,7 @@ from entra_backup.store.errors import (
 )
 from entra_backup.store.files import (
     CONFIG_NAME,
+    INDEX_PREFIX,
     SNAPSHOT_MAGIC,
     SNAPSHOT_PREFIX,
     content_name,
@@ -75,6 +76,7 @@ class Repository:
             backend, BlobCodec(self.keys, self.load_dictionary), self.loaded_index.index
         )
         self.manifests = ManifestReader(self._read_structure)
+        self._index_names: set[str] = set()
         self.reload_index()
 
     @classmethod
@@ -128,9 +130,23 @@ class Repository:
         """Read the index files again (after another process wrote)."""
         self.loaded_index = LoadedIndex()
         self.reader.index = self.loaded_index.index
+        self._index_names = self._list_index_names()
         self.loaded_index = load_index(self.backend, self.keys)
         self.reader.index = self.loaded_index.index
         self.manifests = ManifestReader(self._read_structure)
+
+    def refresh_index(self) -> None:
+        """Reload the index only if index files appeared or went that this process did not
+        write: rebuilding it costs seconds at a few hundred thousand objects."""
+        if self._list_index_names() != self._index_names:
+            self.reload_index()
+
+    def note_index_files(self, names: list[str]) -> None:
+        """Index files this process wrote; their entries are in the live index already."""
+        self._index_names.update(name for name in names if name.startswith(INDEX_PREFIX))
+
+    def _list_index_names(self) -> set[str]:
+        return {info.name for info in self.backend.list(INDEX_PREFIX)}
 
     def writer(
         self,
@@ -154,7 +170,7 @@ class Repository:
             lock.acquire()
             lock.start_refreshing()
         try:
-            self.reload_index()
+            self.refresh_index()
             base = self._resolve_parent(tenant, parent)
         except BaseException:
             if owns_lock:

@@ -296,6 +296,7 @@ class SnapshotWriter:
         if self._closed:
             return
         self._closed = True
+        self._repo.note_index_files(self._sink.written_files)
         for state in self._types.values():
             state.sorter.close()
         if self._owns_lock:
