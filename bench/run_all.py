@@ -15,6 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 QUICK_ARGUMENTS = {
+    "bench_backup.py": ["--users", "2000", "--naive-groups", "100"],
     "bench_generator.py": ["--users", "5000"],
     "bench_emulator_reads.py": ["--users", "2000", "--seconds", "2"],
     "bench_repository.py": ["--objects", "20000"],
