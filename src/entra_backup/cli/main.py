@@ -19,6 +19,7 @@ from entra_backup.cli import (
     demo_cmd,
     emulator_cmd,
     repo_cmd,
+    restore_cmd,
     tenant_cmd,
 )
 from entra_backup.domain.errors import EntraBackupError
@@ -44,6 +45,7 @@ app.command("show")(browse_cmd.show)
 app.command("search")(browse_cmd.search)
 app.command("diff")(compare_cmd.diff)
 app.command("export")(compare_cmd.export)
+app.command("restore")(restore_cmd.restore)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,1 @@
+"""Restore: the planner (``plan``) and the executor of a reviewed plan."""

@@ -1,0 +1,743 @@
+"""The restore planner: a snapshot against the live tenant, as a reviewed list of writes.
+
+:func:`make_plan` reads the live tenant for the selected types with the backup engine into
+a throwaway in-memory repository (as ``compare.diff_live`` does), so a live document has
+exactly the shape of a stored one, and reads the recycle bin of the soft-deletable types.
+:func:`plan_restore` then compares the two sides without any I/O and returns a
+:class:`~entra_backup.domain.restore.plan.RestorePlan`. Nothing is written to Graph.
+
+Per stored object (graph-facts section 5, "Implications for design, Restore engine"):
+
+* skipped, with the reason, where a restore must not write: types that are not restorable,
+  the table's ``restore_skips`` (directory-synced users and groups, built-in role
+  definitions), mail-enabled security groups and distribution lists (read-only in Graph),
+  tenant settings under ``settings="skip"``. A skip is reported only where the snapshot
+  and the tenant differ: it says what a restore leaves as it is;
+* live with the same id: ``update`` of the writable properties that differ (none: no item);
+* in the recycle bin: ``undelete`` (keeps the id, memberships, licences and assignments);
+* otherwise a user may match a live user created after the snapshot by
+  ``userPrincipalName`` (``update`` of that user, ``live_id`` set); everything else is
+  re-created where the type allows it, or skipped (devices re-register themselves).
+
+Relationships are compared edge by edge (targets of a matched user compared through the
+match): what the snapshot has and the tenant lacks becomes one ``add-relationships`` item
+per object and relationship, what the tenant has and the snapshot lacks a
+``remove-relationships`` item (only with ``remove_new``). Undeleted objects keep their
+edges (Graph documents it), so they get none; edges to objects that cannot come back are
+left out, since one bad reference fails a whole ``@odata.bind`` of 20. Objects created after
+the snapshot are removed only with ``remove_new``.
+
+``live_state`` holds per type a digest of the live documents the plan was computed
+against, so a saved plan is refused later if the tenant changed
+(``domain.restore.plan.changed_types``; :func:`live_digest` and :func:`read_live` compute
+it again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from itertools import chain
+from typing import Any, Literal, Protocol, get_args
+
+from entra_backup.catalog.fields import version_hash
+from entra_backup.domain.canonical import canonical_bytes
+from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_types import (
+    TYPES,
+    ObjectType,
+    Relationship,
+    RestoreStrategy,
+    WriteForm,
+    by_name,
+    names,
+    restore_order,
+)
+from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
+from entra_backup.graph.client import GraphClient
+from entra_backup.graph.errors import PermissionDenied
+from entra_backup.services.backup.engine import run_backup
+from entra_backup.services.backup.scope import BackupScope
+from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.store.errors import ObjectNotFound
+from entra_backup.store.keys.keyfile import KeyFileProvider
+from entra_backup.store.repository import Repository
+from entra_backup.store.snapshot import Snapshot, TypeStatus
+
+Document = dict[str, Any]
+SettingsMode = Literal["overwrite", "skip"]
+CaState = Literal["report-only", "as-backed-up"]
+
+SETTINGS_TYPES = frozenset({"authorizationPolicy", "groupSettings"})
+"""Tenant-wide settings: ``settings="skip"`` leaves them as they are."""
+NEVER_REMOVED = SETTINGS_TYPES | {"directoryRoles"}
+"""Types whose objects created after the snapshot are never removed."""
+REPORT_ONLY = "enabledForReportingButNotEnforced"
+SETTINGS_SKIPPED = "settings are kept as they are (--settings skip)"
+MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-only in "
+                "Graph")
+DYNAMIC_MEMBERS = "members of a dynamic group follow its rule"
+_KNOWN = frozenset(names())
+
+
+class LiveTenantUnreadable(EntraBackupError):
+    """The live tenant could not be read completely, so no plan can be made."""
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    """What a restore covers and how it treats what differs."""
+
+    types: tuple[str, ...] = ()
+    """Object types to restore; empty: every type the snapshot holds completely."""
+    object_ids: tuple[str, ...] = ()
+    """Only these objects (ids as the snapshot names them); empty: every object."""
+    relationships: bool = True
+    """Restore members, owners, managers and assignments too."""
+    deleted_only: bool = False
+    """Bring back deleted objects only: no update of a live object, no edge of one
+    except to or from a re-created object."""
+    settings: SettingsMode = "overwrite"
+    """``skip`` leaves tenant settings (authorization policy, group settings) as they are."""
+    remove_new: bool = False
+    """Also remove objects and edges created after the snapshot."""
+    ca_state: CaState = "report-only"
+    """State of re-created Conditional Access policies: report-only, or as backed up."""
+
+    def __post_init__(self) -> None:
+        if self.settings not in get_args(SettingsMode):
+            raise UsageError(f"--settings must be overwrite or skip, not {self.settings!r}")
+        if self.ca_state not in get_args(CaState):
+            raise UsageError(f"--ca-state must be report-only or as-backed-up, not "
+                             f"{self.ca_state!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as a plan file records them."""
+        return {"types": list(self.types), "object_ids": list(self.object_ids),
+                "relationships": self.relationships, "deleted_only": self.deleted_only,
+                "settings": self.settings, "remove_new": self.remove_new,
+                "ca_state": self.ca_state}
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> RestoreOptions:
+        """Parse the recorded form (missing keys take their defaults)."""
+        return cls(types=tuple(value.get("types", ())),
+                   object_ids=tuple(value.get("object_ids", ())),
+                   relationships=bool(value.get("relationships", True)),
+                   deleted_only=bool(value.get("deleted_only", False)),
+                   settings=value.get("settings", "overwrite"),
+                   remove_new=bool(value.get("remove_new", False)),
+                   ca_state=value.get("ca_state", "report-only"))
+
+
+# --- the two sides -------------------------------------------------------------------------
+
+
+class DocumentSource(Protocol):
+    """Stored-shape documents per type: a snapshot, or the live tenant read like one."""
+
+    def objects(self, type_name: str) -> Iterator[tuple[str, Document]]:
+        """The type's objects in id order (none when the type is not held)."""
+        ...
+
+    def get(self, type_name: str, object_id: str) -> Document | None:
+        """One object, or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class SnapshotDocuments:
+    """A :class:`DocumentSource` over one snapshot of a repository."""
+
+    repo: Repository
+    snapshot: Snapshot
+
+    def holds(self, type_name: str) -> bool:
+        entry = self.snapshot.types.get(type_name)
+        return entry is not None and entry.manifest is not None
+
+    def objects(self, type_name: str) -> Iterator[tuple[str, Document]]:
+        if not self.holds(type_name):
+            return iter(())
+        return self.repo.objects(self.snapshot, type_name)
+
+    def get(self, type_name: str, object_id: str) -> Document | None:
+        if not self.holds(type_name):
+            return None
+        try:
+            return self.repo.get(self.snapshot, type_name, object_id)
+        except ObjectNotFound:
+            return None
+
+
+@dataclass
+class LiveTenant:
+    """The live side of a plan: documents, the recycle bin and the per-type digests."""
+
+    documents: DocumentSource
+    recycle_bin: dict[str, dict[str, Document]] = field(default_factory=dict)
+    """Type -> id -> the deleted item (id, displayName, deletedDateTime, natural keys)."""
+    state: dict[str, str] = field(default_factory=dict)
+    """Type -> :func:`live_digest` of its live documents."""
+
+
+def live_digest(objects: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """SHA-256 (hex) of the sorted (id, version hash) pairs of a type's live documents."""
+    pairs = sorted((object_id, version_hash(document)) for object_id, document in objects)
+    return hashlib.sha256(canonical_bytes([list(pair) for pair in pairs])).hexdigest()
+
+
+def _bin_select(object_type: ObjectType) -> str:
+    keys = [key for natural in object_type.natural_keys for key in natural]
+    return ",".join(dict.fromkeys(["id", "displayName", "deletedDateTime", *keys]))
+
+
+async def read_recycle_bin(client: GraphClient, object_type: ObjectType
+                           ) -> dict[str, Document]:
+    """The type's soft-deleted objects by id (``GET /directory/deletedItems/<cast>``)."""
+    if not object_type.soft_delete:
+        return {}
+    found: dict[str, Document] = {}
+    async for item in client.iterate(f"/directory/deletedItems/{object_type.entity_type}",
+                                     {"$select": _bin_select(object_type), "$top": "999"},
+                                     permission=object_type.read_permission):
+        if isinstance(item.get("id"), str):
+            found[item["id"]] = item
+    return found
+
+
+async def read_live(client: GraphClient, snapshot: Snapshot,
+                    types: Iterable[ObjectType]) -> LiveTenant:
+    """The live tenant for ``types``, read by the backup engine under the snapshot's scope
+    (so an object filter of the tenant applies alike), with the digests of ``types`` and
+    the recycle bin of every soft-deletable type (edges to deleted objects are left out
+    even when their type is not restored)."""
+    chosen = tuple(types)
+    scope = BackupScope.from_json(snapshot.state.get("scope") or {})
+    scope = replace(scope, types=tuple(t.name for t in chosen))
+    live_repo = Repository.init(MemoryBackend(), KeyFileProvider(os.urandom(32)))
+    summary = await run_backup(client, live_repo, snapshot.tenant, scope)
+    failed = [o for o in summary.types if o.status != "ok"]
+    if failed:
+        raise LiveTenantUnreadable(
+            "could not read the live tenant's " + "; ".join(
+                f"{o.name} ({o.status}: {o.message or 'no detail'})" for o in failed))
+    documents = SnapshotDocuments(live_repo, live_repo.load_snapshot(summary.snapshot_id))
+    live = LiveTenant(documents)
+    for object_type in chosen:
+        live.state[object_type.name] = live_digest(documents.objects(object_type.name))
+    selected = {t.name for t in chosen}
+    for object_type in TYPES:
+        if not object_type.soft_delete:
+            continue
+        try:
+            live.recycle_bin[object_type.name] = await read_recycle_bin(client, object_type)
+        except PermissionDenied:
+            # Other types' bins only tell which edge targets are deleted; without the
+            # permission to read one, its targets are taken as live.
+            if object_type.name in selected:
+                raise
+    return live
+
+
+# --- selection -----------------------------------------------------------------------------
+
+
+def resolve_selection(repo: Repository, snapshot: Snapshot, options: RestoreOptions
+           ) -> tuple[tuple[ObjectType, ...], dict[str, set[str]] | None]:
+    """The types (in restore order) and, with ``object_ids``, the ids per type a restore
+    covers. Unknown types, types the snapshot lacks and unknown ids are a UsageError."""
+    stored = SnapshotDocuments(repo, snapshot)
+    if options.types:
+        chosen = [by_name(name) for name in dict.fromkeys(options.types)]
+        lacking = [t.name for t in chosen if not stored.holds(t.name)]
+        if lacking:
+            raise UsageError(f"snapshot {snapshot.short_id} holds no copy of "
+                             f"{', '.join(lacking)}")
+    else:
+        chosen = [by_name(name) for name, entry in snapshot.types.items()
+                  if name in _KNOWN and entry.status is TypeStatus.OK
+                  and entry.manifest is not None]
+    if not chosen:
+        raise UsageError(f"snapshot {snapshot.short_id} holds no object type completely; "
+                         f"name the types to restore with --type")
+    if not options.object_ids:
+        return restore_order(chosen), None
+    found: dict[str, set[str]] = {}
+    unknown = []
+    for object_id in dict.fromkeys(options.object_ids):
+        home = next((t.name for t in chosen if stored.get(t.name, object_id) is not None),
+                    None)
+        if home is None:
+            unknown.append(object_id)
+        else:
+            found.setdefault(home, set()).add(object_id)
+    if unknown:
+        among = f" among {', '.join(options.types)}" if options.types else ""
+        raise UsageError(f"snapshot {snapshot.short_id} holds no object{among} with the "
+                         f"id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+    return restore_order(t for t in chosen if t.name in found), found
+
+
+async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
+                    options: RestoreOptions) -> RestorePlan:
+    """Compare the snapshot with the live tenant; the plan of a restore (nothing written)."""
+    types, object_ids = resolve_selection(repo, snapshot, options)
+    live = await read_live(client, snapshot, types)
+    return plan_restore(SnapshotDocuments(repo, snapshot), live, tenant=snapshot.tenant,
+                        snapshot_id=snapshot.id, types=types, options=options,
+                        object_ids=object_ids)
+
+
+def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
+                 types: Iterable[ObjectType], options: RestoreOptions,
+                 object_ids: Mapping[str, set[str]] | None = None,
+                 now: datetime | None = None) -> RestorePlan:
+    """The plan from the stored and the live documents (pure: no I/O beyond the sources)."""
+    planner = _Planner(stored, live, options, object_ids)
+    chosen = restore_order(types)
+    for object_type in chosen:
+        planner.plan_type(object_type)
+    if options.relationships:
+        planner.plan_edges()
+    return RestorePlan(tenant=tenant, snapshot=snapshot_id,
+                       created_at=(now or datetime.now(UTC)).isoformat(),
+                       options=options.to_json(), items=planner.items,
+                       live_state={t.name: live.state[t.name] for t in chosen
+                                   if t.name in live.state})
+
+
+# --- the planner ---------------------------------------------------------------------------
+
+Outcome = Literal["live", "skipped", "undelete", "recreate", "matched", "lost"]
+"""What the plan does with a stored object: left live (maybe updated), skipped while live,
+undeleted, re-created, matched to another live object, or gone for good."""
+
+
+@dataclass
+class _EdgeWork:
+    """A stored object's edges of one relationship, to compare once every object is known."""
+
+    object_type: ObjectType
+    relationship: Relationship
+    object_id: str
+    display_name: str | None
+    outcome: Outcome
+    live_id: str | None
+    stored: Any
+    live: Any
+    dynamic: bool
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical_bytes(a) == canonical_bytes(b)
+
+
+def _display(document: Mapping[str, Any]) -> str | None:
+    for key in ("displayName", "userPrincipalName", "id"):
+        value = document.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _unified(document: Mapping[str, Any]) -> bool:
+    return "Unified" in (document.get("groupTypes") or ())
+
+
+def _dynamic(document: Mapping[str, Any]) -> bool:
+    return "DynamicMembership" in (document.get("groupTypes") or ())
+
+
+def skip_reason(object_type: ObjectType, document: Mapping[str, Any]) -> str | None:
+    """Why a restore never writes this object, or None."""
+    if object_type.restore_strategy is RestoreStrategy.NOT_RESTORABLE:
+        return object_type.not_restorable_reason or "not restorable"
+    for rule in object_type.restore_skips:
+        if rule.property in document and _same(document[rule.property], rule.equals):
+            return rule.reason
+    if object_type.name == "groups" and document.get("mailEnabled") is True \
+            and not _unified(document):
+        return MAIL_ENABLED
+    return None
+
+
+def _actions(object_type: ObjectType) -> frozenset[str]:
+    return frozenset(name for name, _ in object_type.property_actions)
+
+
+def changed_properties(object_type: ObjectType, stored: Mapping[str, Any],
+                       live: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stored properties a restore writes back because the live object differs:
+    not relationships, not annotations, not stripped on update, except those written
+    through an action (``assignedLicenses``)."""
+    relationships = {r.name for r in object_type.relationships}
+    actions = _actions(object_type)
+    found = []
+    for key in sorted(stored):
+        if key.startswith("@") or key in relationships:
+            continue
+        if key in object_type.strip_on_update and key not in actions:
+            continue
+        if key not in live or not _same(stored[key], live[key]):
+            found.append(key)
+    return tuple(found)
+
+
+def _any_difference(object_type: ObjectType, stored: Mapping[str, Any],
+                    live: Mapping[str, Any], *, relationships: bool) -> bool:
+    """Whether a skipped object differs in what a restore would otherwise write."""
+    if changed_properties(object_type, stored, live):
+        return True
+    return relationships and any(
+        r.restorable and not _same(stored.get(r.name), live.get(r.name))
+        for r in object_type.relationships)
+
+
+def _edge_target(relationship: Relationship, edge: Mapping[str, Any]) -> str:
+    """The directory object an edge points to (an assignment's principal)."""
+    if relationship.name == "appRoleAssignedTo":
+        return str(edge.get("principalId"))
+    if relationship.name == "scopedRoleMembers":
+        return str((edge.get("roleMemberInfo") or {}).get("id"))
+    return str(edge.get("id"))
+
+
+def _edge_key(relationship: Relationship, edge: Mapping[str, Any],
+              target: str) -> tuple[str, ...]:
+    """What identifies an edge across a re-creation (assignments get new ids)."""
+    if relationship.name == "appRoleAssignedTo":
+        return (target, str(edge.get("appRoleId")))
+    if relationship.name == "scopedRoleMembers":
+        return (target, str(edge.get("roleId")))
+    return (target,)
+
+
+def _edges(relationship: Relationship, value: Any) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return [value]
+    return [edge for edge in value if isinstance(edge, Mapping)]
+
+
+def _writes(relationship: Relationship, count: int) -> int:
+    if relationship.write is WriteForm.BIND:
+        return math.ceil(count / max(relationship.max_per_request, 1))
+    return count
+
+
+class _Planner:
+    def __init__(self, stored: DocumentSource, live: LiveTenant, options: RestoreOptions,
+                 object_ids: Mapping[str, set[str]] | None) -> None:
+        self.stored = stored
+        self.live = live
+        self.options = options
+        self.object_ids = object_ids
+        self.items: list[PlanItem] = []
+        self.outcomes: dict[str, Outcome] = {}
+        self.matched: dict[str, str] = {}
+        """Stored id -> the live id it was matched with by natural key."""
+        self.work: list[_EdgeWork] = []
+        self.in_bin: set[str] = {i for items in live.recycle_bin.values() for i in items}
+
+    # --- objects ---------------------------------------------------------------------------
+
+    def plan_type(self, object_type: ObjectType) -> None:
+        name = object_type.name
+        wanted = None if self.object_ids is None else self.object_ids.get(name, set())
+        missing: list[tuple[str, Document]] = []
+        new: dict[str, Document] = {}
+        merged = heapq.merge(((i, 0, d) for i, d in self.stored.objects(name)),
+                             ((i, 1, d) for i, d in self.live.documents.objects(name)),
+                             key=lambda item: (item[0], item[1]))
+        pending: tuple[str, int, Document] | None = None
+        for item in chain(merged, (None,)):
+            if pending is not None and item is not None and pending[0] == item[0]:
+                if wanted is None or item[0] in wanted:
+                    self._both(object_type, item[0], pending[2], item[2])
+                pending = None
+                continue
+            if pending is not None:
+                object_id, side, document = pending
+                if side == 1:
+                    new[object_id] = document
+                elif wanted is None or object_id in wanted:
+                    missing.append((object_id, document))
+            pending = item
+        by_upn = {str(d["userPrincipalName"]).lower(): i for i, d in new.items()
+                  if name == "users" and isinstance(d.get("userPrincipalName"), str)}
+        for object_id, document in missing:
+            self._missing(object_type, object_id, document, by_upn)
+        if self.options.remove_new and self.object_ids is None:
+            matched = set(self.matched.values())
+            for object_id, document in new.items():
+                if object_id not in matched:
+                    self._created_later(object_type, object_id, document)
+
+    def _add(self, item: PlanItem) -> None:
+        self.items.append(item)
+
+    def _skip(self, object_type: ObjectType, object_id: str, document: Mapping[str, Any],
+              reason: str, live_id: str | None = None) -> None:
+        self._add(PlanItem(Action.SKIP, object_type.name, object_id, reason,
+                           display_name=_display(document), live_id=live_id, writes=0))
+
+    def _both(self, object_type: ObjectType, object_id: str, stored: Document,
+              live: Document) -> None:
+        """A stored object that is live with the same id."""
+        reason = skip_reason(object_type, stored) or skip_reason(object_type, live)
+        if reason is None and object_type.name in SETTINGS_TYPES \
+                and self.options.settings == "skip":
+            reason = SETTINGS_SKIPPED
+        if reason is not None:
+            self.outcomes[object_id] = "skipped"
+            if not self.options.deleted_only and _any_difference(
+                    object_type, stored, live, relationships=self.options.relationships):
+                self._skip(object_type, object_id, stored, reason, object_id)
+            return
+        self.outcomes[object_id] = "live"
+        if not self.options.deleted_only:
+            self._update(object_type, object_id, stored, live, live_id=object_id,
+                         why="differs from the snapshot")
+        self._remember_edges(object_type, object_id, stored, live, outcome="live",
+                             live_id=object_id)
+
+    def _update(self, object_type: ObjectType, object_id: str, stored: Document,
+                live: Document, *, live_id: str, why: str, always: bool = False) -> None:
+        properties = changed_properties(object_type, stored, live)
+        if not properties and not always:
+            return
+        actions = [p for p in properties if p in _actions(object_type)]
+        reason = f"{why}: {', '.join(properties)}" if properties else \
+            f"{why}; no property differs"
+        writes = (1 + len(actions)) if properties else 0
+        self._add(PlanItem(Action.UPDATE, object_type.name, object_id, reason,
+                           display_name=_display(stored), live_id=live_id,
+                           properties=properties, writes=writes))
+
+    def _missing(self, object_type: ObjectType, object_id: str, stored: Document,
+                 by_upn: Mapping[str, str]) -> None:
+        """A stored object with no live object of the same id."""
+        name = object_type.name
+        reason = skip_reason(object_type, stored)
+        if reason is not None:
+            self.outcomes[object_id] = "lost"
+            self._skip(object_type, object_id, stored, f"deleted from the tenant; {reason}")
+            return
+        deleted = self.live.recycle_bin.get(name, {}).get(object_id)
+        if deleted is not None:
+            self._undelete(object_type, object_id, stored, deleted, by_upn)
+            return
+        upn = stored.get("userPrincipalName")
+        live_id = by_upn.get(upn.lower()) if name == "users" and isinstance(upn, str) else None
+        if live_id is not None:
+            self._matched(object_type, object_id, stored, live_id)
+            return
+        if name in SETTINGS_TYPES and self.options.settings == "skip":
+            self.outcomes[object_id] = "lost"
+            self._skip(object_type, object_id, stored, SETTINGS_SKIPPED)
+            return
+        if object_type.restore_strategy is RestoreStrategy.UPDATE_ONLY:
+            self.outcomes[object_id] = "lost"
+            why = ("cannot be re-created through Graph; the device re-registers itself"
+                   if name == "devices" else "cannot be re-created through Graph")
+            self._skip(object_type, object_id, stored, why)
+            return
+        self._recreate(object_type, object_id, stored)
+
+    def _undelete(self, object_type: ObjectType, object_id: str, stored: Document,
+                  deleted: Mapping[str, Any], by_upn: Mapping[str, str]) -> None:
+        self.outcomes[object_id] = "undelete"
+        since = deleted.get("deletedDateTime") or "an unknown time"
+        reason = f"in the recycle bin since {since}; undeleted with its id and memberships"
+        if object_type.name == "applications":
+            reason += "; its service principal is restored separately"
+        upn = stored.get("userPrincipalName")
+        taken = by_upn.get(upn.lower()) if isinstance(upn, str) else None
+        if object_type.name == "users" and taken is not None:
+            reason += (f"; live user {taken} now holds its userPrincipalName, so the undelete "
+                       f"fails until that user is renamed or removed")
+        self._add(PlanItem(Action.UNDELETE, object_type.name, object_id, reason,
+                           display_name=_display(stored), live_id=object_id))
+
+    def _matched(self, object_type: ObjectType, object_id: str, stored: Document,
+                 live_id: str) -> None:
+        """A deleted user whose userPrincipalName a user created later holds."""
+        live = self.live.documents.get(object_type.name, live_id) or {}
+        why = (f"deleted for good; matched by userPrincipalName "
+               f"{stored.get('userPrincipalName')} with live user {live_id}")
+        if self.options.deleted_only:
+            self.outcomes[object_id] = "lost"
+            self._skip(object_type, object_id, stored,
+                       f"{why}, which --deleted-only leaves as it is", live_id)
+            return
+        self.outcomes[object_id] = "matched"
+        self.matched[object_id] = live_id
+        self._update(object_type, object_id, stored, live, live_id=live_id, why=why,
+                     always=True)
+        self._remember_edges(object_type, object_id, stored, live, outcome="matched",
+                             live_id=live_id)
+
+    def _recreate(self, object_type: ObjectType, object_id: str, stored: Document) -> None:
+        self.outcomes[object_id] = "recreate"
+        actions = _actions(object_type)
+        left_out = tuple(sorted(k for k in stored if k in object_type.strip_on_create
+                                and k not in actions))
+        writes = 1 + sum(1 for k in actions if stored.get(k))
+        writes += 1 if any(k in stored for k in object_type.create_only_later) else 0
+        reason = "deleted for good (not in the recycle bin); created again with a new id"
+        reason += _recreate_note(object_type, stored, self.options)
+        self._add(PlanItem(Action.RECREATE, object_type.name, object_id, reason,
+                           display_name=_display(stored), properties=left_out,
+                           writes=writes))
+        self._remember_edges(object_type, object_id, stored, {}, outcome="recreate",
+                             live_id=None)
+
+    def _created_later(self, object_type: ObjectType, object_id: str,
+                       live: Document) -> None:
+        """A live object the snapshot lacks (only with ``remove_new``)."""
+        if object_type.name in NEVER_REMOVED or \
+                object_type.restore_strategy is RestoreStrategy.NOT_RESTORABLE:
+            return
+        reason = skip_reason(object_type, live)
+        if reason is not None:
+            self._skip(object_type, object_id, live, f"created after the snapshot; {reason}",
+                       object_id)
+            return
+        soft = object_type.soft_delete and (object_type.name != "groups" or _unified(live))
+        fate = ("soft-deleted: restorable from the recycle bin for 30 days" if soft
+                else "deleted for good")
+        self._add(PlanItem(Action.REMOVE, object_type.name, object_id,
+                           f"created after the snapshot (--remove-new); {fate}",
+                           display_name=_display(live), live_id=object_id))
+
+    # --- relationships ---------------------------------------------------------------------
+
+    def _remember_edges(self, object_type: ObjectType, object_id: str, stored: Document,
+                        live: Mapping[str, Any], *, outcome: Outcome,
+                        live_id: str | None) -> None:
+        if not self.options.relationships:
+            return
+        dynamic = object_type.name == "groups" and (_dynamic(stored) or _dynamic(live))
+        for relationship in object_type.relationships:
+            if not relationship.restorable:
+                continue
+            old, new = stored.get(relationship.name), live.get(relationship.name)
+            if outcome != "recreate" and _same(old, new):
+                continue
+            if outcome == "recreate" and not _edges(relationship, old):
+                continue
+            self.work.append(_EdgeWork(object_type, relationship, object_id,
+                                       _display(stored), outcome, live_id, old, new,
+                                       dynamic and relationship.name == "members"))
+
+    def plan_edges(self) -> None:
+        for work in self.work:
+            self._edge_items(work)
+
+    def _usable(self, work: _EdgeWork, target: str) -> bool | None:
+        """Whether an edge to ``target`` is written (None: it is present already)."""
+        fate = self.outcomes.get(target)
+        if fate == "lost":
+            return False
+        if target in self.in_bin or fate == "undelete":
+            if fate != "undelete":
+                return False  # the target stays deleted and cannot be linked
+            # A live source keeps its link to a soft-deleted target, which the undelete
+            # brings back; a re-created or matched source never had it.
+            return True if work.outcome in ("recreate", "matched") else None
+        if self.options.deleted_only:
+            return True if work.outcome == "recreate" or fate in ("recreate", "matched") \
+                else None
+        return True
+
+    def _edge_items(self, work: _EdgeWork) -> None:
+        rel = work.relationship
+        stored = {}
+        for edge in _edges(rel, work.stored):
+            target = _edge_target(rel, edge)
+            key = _edge_key(rel, edge, self.matched.get(target, target))
+            stored[key] = (target, str(edge.get("id")))
+        live = {}
+        for edge in _edges(rel, work.live):
+            target = _edge_target(rel, edge)
+            live[_edge_key(rel, edge, target)] = (target, str(edge.get("id")))
+        if work.dynamic:
+            if set(stored) != set(live) and not self.options.deleted_only:
+                self._add(PlanItem(Action.SKIP, work.object_type.name, work.object_id,
+                                   DYNAMIC_MEMBERS, display_name=work.display_name,
+                                   live_id=work.live_id, relationship=rel.name, writes=0))
+            return
+        adds: list[str] = []
+        dropped = 0
+        for key in sorted(stored.keys() - live.keys()):
+            target, edge_id = stored[key]
+            usable = self._usable(work, target)
+            if usable is None:
+                continue
+            if not usable:
+                dropped += 1
+                continue
+            adds.append(edge_id if rel.write is WriteForm.ENTITY else target)
+        if adds:
+            reason = f"{rel.name}: {len(adds)} the snapshot has and the tenant lacks"
+            if dropped:
+                reason += (f"; {dropped} to objects that this restore does not bring back "
+                           f"are left out")
+            self._add(PlanItem(Action.ADD_EDGES, work.object_type.name, work.object_id,
+                               reason, display_name=work.display_name,
+                               live_id=work.live_id, relationship=rel.name,
+                               edges=tuple(sorted(adds)), writes=_writes(rel, len(adds))))
+        if not self.options.remove_new or self.options.deleted_only \
+                or work.outcome == "recreate":
+            return
+        if rel.single_valued and stored:
+            return  # writing the stored manager replaces the live one
+        removes = sorted(edge_id if rel.write is WriteForm.ENTITY else target
+                         for key, (target, edge_id) in live.items()
+                         if key not in stored and target not in self.in_bin)
+        if removes:
+            self._add(PlanItem(Action.REMOVE_EDGES, work.object_type.name, work.object_id,
+                               f"{rel.name}: {len(removes)} added after the snapshot "
+                               f"(--remove-new)", display_name=work.display_name,
+                               live_id=work.live_id, relationship=rel.name,
+                               edges=tuple(removes), writes=len(removes)))
+
+
+def _recreate_note(object_type: ObjectType, stored: Mapping[str, Any],
+                   options: RestoreOptions) -> str:
+    """What an operator must know about this re-creation."""
+    name = object_type.name
+    if name == "users":
+        if stored.get("userType") == "Guest":
+            return "; a guest is invited again, and must redeem the new invitation"
+        return ("; it gets a new password (the old one and its authentication methods "
+                "cannot be restored)")
+    if name == "applications":
+        secrets = len(stored.get("passwordCredentials") or ())
+        return (f"; it gets a new appId (clients and federations that know the old one "
+                f"break), and its client secrets cannot be recovered ({secrets} to issue "
+                f"again)")
+    if name == "servicePrincipals":
+        return "; created for its application's appId (new if the application is re-created)"
+    if name == "groups":
+        if _dynamic(stored):
+            return "; its membership rule fills it again"
+        if stored.get("members") or stored.get("owners"):
+            return "; its members and owners are added once it exists"
+        return ""
+    if name == "conditionalAccessPolicies":
+        state = stored.get("state")
+        if options.ca_state == "report-only":
+            return (f"; created in report-only state ({REPORT_ONLY}), not {state!r} as "
+                    f"backed up (--ca-state report-only)")
+        return f"; created in its backed-up state {state!r}; references are remapped"
+    if name in ("roleAssignments", "oauth2PermissionGrants"):
+        return "; the objects it names are remapped to their new ids where re-created"
+    return ""
