@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import typer
 
-from entra_backup.cli import backup_cmd, repo_cmd, restore_cmd, tenant_cmd
+from entra_backup.cli import backup_cmd, browse_cmd, repo_cmd, restore_cmd, tenant_cmd
 from entra_backup.cli import main as cli_main
 from entra_backup.domain.errors import UsageError
-from entra_backup.domain.object_types import by_name
+from entra_backup.domain.object_types import TYPES, by_name
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan, changed_types
 from entra_backup.services.restore.plan import (
     DYNAMIC_MEMBERS,
@@ -601,7 +601,7 @@ SECRET_VARIABLE = "CONTOSO_RESTORE_SECRET"
 
 
 def _cli_app() -> typer.Typer:
-    """The commands this test needs, with ``restore`` (cli/main.py does not wire it yet)."""
+    """The commands this test needs."""
     app = typer.Typer(name="entra-backup", no_args_is_help=True, add_completion=False,
                       pretty_exceptions_enable=False, rich_markup_mode=None)
     app.callback(invoke_without_command=True)(cli_main._root)
@@ -609,6 +609,8 @@ def _cli_app() -> typer.Typer:
     app.command("init")(repo_cmd.init)
     app.command("backup")(backup_cmd.backup)
     app.command("restore")(restore_cmd.restore)
+    app.command("restore-report")(restore_cmd.restore_report)
+    app.command("show")(browse_cmd.show)
     return app
 
 
@@ -658,8 +660,54 @@ def test_restore_dry_run_prints_and_saves_the_plan(story: Story, tmp_path: Path,
                         str(plan_file))
         assert stale.code == 1 and "changed since the plan was made (users)" in stale.err
 
-        execute = cli.run("restore", "contoso", "--snapshot", snapshot)
-        assert_one_line_error(execute, 2, contains=("arrives with the restore executor",))
+        refused = cli.run("restore", "contoso", "--snapshot", snapshot, "--plan",
+                          str(plan_file))
+        assert_one_line_error(refused, 2, contains=("changed since the plan was made",))
+        backed_up = cli.run("show", "contoso", target, "--snapshot", snapshot, "--json")
+        original = backed_up.json()["properties"]["jobTitle"]
+        done = cli.run("restore", "contoso", "--snapshot", snapshot, "--type", "users",
+                       "--json")
+        assert done.code == 0, str(done)
+        report = done.json()
+        assert report["ok"] and report["counts"]["done"] == 1, report
+        graph = LiveGraph(story.live)
+        try:
+            live = graph.get(f"users/{target}", {"$select": "jobTitle"})
+        finally:
+            graph.close()
+        assert live["jobTitle"] == original
+        again = cli.run("restore-report", report["run"], "--json")
+        assert again.json()["counts"] == report["counts"]
+        table = cli.run("restore-report", report["run"][:12], "--csv")
+        assert table.out.splitlines()[0].startswith("key,action,type,object_id")
+        assert len(table.out.splitlines()) == 1 + report["counts"]["total"]
         unknown = cli.run("restore", "contoso", "--snapshot", snapshot, "--object", "nope",
                           "--dry-run")
         assert_one_line_error(unknown, 2, contains=("nope",))
+
+
+def test_a_restore_app_without_write_permissions_is_refused_before_any_write(
+        story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    read_only = sorted({t.read_permission for t in TYPES})
+    app = story.live.control("POST", "/apps", {"permissions": read_only})
+    with weak_passphrase_keys(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli_main, "app", _cli_app())
+        cli = Cli.for_home(tmp_path / "home", {"READER_SECRET": app["client_secret"]},
+                           capsys)
+        assert cli.run("init", "--json").code == 0
+        assert cli.run(*tenant_add_args(story.live, "contoso", "READER_SECRET",
+                                        client_id=app["client_id"])).code == 0
+        snapshot = cli.run("backup", "contoso", "--json").json()["snapshot"]
+        target = story.picks["changed"]
+        graph = LiveGraph(story.live)
+        try:
+            Tenant(graph).patch(f"users/{target}", {"jobTitle": "Needs restoring"})
+        finally:
+            graph.close()
+        before = [entry for entry in story.live.control("GET", "/log")
+                  if entry["method"] != "GET"]
+        refused = cli.run("restore", "contoso", "--snapshot", snapshot, "--type", "users")
+        assert_one_line_error(refused, 6, contains=("User.ReadWrite.All", "nothing was written"))
+        after = [entry for entry in story.live.control("GET", "/log")
+                 if entry["method"] != "GET"]
+        assert len(after) == len(before)

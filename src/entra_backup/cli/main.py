@@ -46,6 +46,7 @@ app.command("search")(browse_cmd.search)
 app.command("diff")(compare_cmd.diff)
 app.command("export")(compare_cmd.export)
 app.command("restore")(restore_cmd.restore)
+app.command("restore-report")(restore_cmd.restore_report)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,16 +1,23 @@
-"""``restore NAME --snapshot S``: the plan of a restore, and (soon) its execution.
+"""``restore NAME --snapshot S`` and ``restore-report RUN``: plan, then execute.
 
-Only ``--dry-run`` is implemented: it prints the plan (counts per type and action, the
-Graph writes and the estimated duration, then every step that writes), or with ``--json``
-the plan as one JSON document, which is how a plan is saved for review
-(``restore NAME --snapshot S --dry-run --json > plan.json``). ``--dry-run --plan FILE``
-shows a saved plan and says whether the tenant changed since it was made. Executing a
-plan arrives with the restore executor.
+``--dry-run`` prints the plan (counts per type and action, the Graph writes and the
+estimated duration, then every step that writes), or with ``--json`` the plan as one JSON
+document, which is how a plan is saved for review
+(``restore NAME --snapshot S --dry-run --json > plan.json``); ``--dry-run --plan FILE``
+shows a saved plan and says whether the tenant changed since it was made.
+
+Without ``--dry-run`` the plan (computed now, or the saved one, refused if the tenant
+changed since) is executed: the write permissions it needs are checked first and named
+if missing, before any write; progress goes to a journal, so running the same command
+again after a kill continues the unfinished run; the report is saved with the run
+(``restore-report RUN [--json|--csv]``) and the command exits non-zero if an item failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,12 +26,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, RestorePlan, changed_types
-from entra_backup.graph.client import GraphClient
+from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan, changed_types
+from entra_backup.graph.client import GraphClient, TenantConnection
+from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
+from entra_backup.services.restore.execute import RestoreReport, execute_plan
 from entra_backup.services.restore.plan import (
     CaState,
     RestoreOptions,
@@ -32,8 +42,10 @@ from entra_backup.services.restore.plan import (
     make_plan,
     read_live,
 )
-
-NOT_YET = "executing a restore arrives with the restore executor; use --dry-run to see the plan"
+from entra_backup.services.restore.runs import find_run, start_run, unfinished_run
+from entra_backup.services.tenants import missing_for_restore, token_roles
+from entra_backup.store.repository import Repository
+from entra_backup.store.snapshot import Snapshot
 
 
 def restore(
@@ -74,9 +86,6 @@ def restore(
                              relationships=not no_relationships, deleted_only=deleted_only,
                              settings=cast(SettingsMode, settings), remove_new=remove_new,
                              ca_state=cast(CaState, ca_state))
-    _ = default_password_env  # for the executor: a plan does not depend on it
-    if not dry_run:
-        raise UsageError(NOT_YET)
     space = workspace()
     record = space.tenant(name)
     repo = space.open_repository()
@@ -104,8 +113,16 @@ def restore(
             async with GraphClient.connect(connection) as client:
                 return await make_plan(client, repo, chosen, options)
 
-        plan = asyncio.run(compute())
+        resumed = None if dry_run else _resumed_plan(space.home, options, name, chosen.id)
+        plan = resumed if resumed is not None else asyncio.run(compute())
         changed = []
+    if not dry_run:
+        if changed:
+            raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
+                             "); make the plan again (restore --dry-run) and review it")
+        _execute(space, connection, repo, chosen, plan, ca_state,
+                 _password(default_password_env), json_output)
+        return
     if json_output:
         print_json(plan.to_json())
     else:
@@ -114,6 +131,111 @@ def restore(
         typer.echo(f"entra-backup: warning: the tenant changed since the plan was made "
                    f"({', '.join(changed)}); make it again before executing it", err=True)
         raise typer.Exit(1)
+
+
+def _resumed_plan(home: Path, options: RestoreOptions, tenant: str,
+                  snapshot: str) -> RestorePlan | None:
+    run = unfinished_run(home, options.to_json(), tenant, snapshot)
+    if run is None:
+        return None
+    typer.echo(f"Continuing the unfinished restore {run.id} with its plan.", err=True)
+    return run.plan()
+
+
+def _password(variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable, "")
+    if not value:
+        raise UsageError(f"--default-password-env names {variable}, which is empty or not "
+                         "set; re-created users need a default password")
+    return value
+
+
+def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
+             snapshot: Snapshot, plan: RestorePlan, ca_state: str, password: str | None,
+             json_output: bool) -> None:
+    writing = sorted({item.type for item in plan.items if item.action is not Action.SKIP})
+    run = unfinished_run(space.home, plan.options, plan.tenant, plan.snapshot)
+    if run is None or run.plan().created_at != plan.created_at:
+        run = None
+
+    async def go() -> RestoreReport:
+        async with GraphClient.connect(connection) as client:
+            missing = missing_for_restore(await token_roles(client), writing)
+            if missing:
+                needed = sorted({p for permissions in missing.values() for p in permissions})
+                raise PermissionDenied(
+                    f"the restore app lacks {', '.join(needed)} (needed for "
+                    f"{', '.join(sorted(missing))}); nothing was written",
+                    permission=needed[0])
+            chosen = run or start_run(space.home, plan)
+            report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
+                                        default_password=password,
+                                        ca_state=cast(CaState, ca_state),
+                                        progress=_progress(json_output))
+            chosen.save_report(report)
+            report_ids.append(chosen.id)
+            return report
+
+    report_ids: list[str] = []
+    report = asyncio.run(go())
+    _print_report(report, report_ids[0], json_output)
+    if not report.ok:
+        typer.echo(f"entra-backup: error: {len(report.failed)} of {len(report.items)} restore "
+                   f"steps failed; see 'entra-backup restore-report {report_ids[0]}'",
+                   err=True)
+        raise typer.Exit(1)
+
+
+def _progress(quiet: bool) -> Callable[[PlanItem, str], None]:
+    def show(item: PlanItem, outcome: str) -> None:
+        if not quiet:
+            typer.echo(f"{outcome:<8} {item.action.value:<21} {item.type} "
+                       f"{item.display_name or item.object_id}", err=True)
+    return show
+
+
+def _print_report(report: RestoreReport, run_id: str, json_output: bool) -> None:
+    if json_output:
+        print_json({"run": run_id, **report.to_json()})
+        return
+    counts = report.counts
+    typer.echo(f"Restore {run_id}: {counts['done']} done, {counts['skipped']} skipped, "
+               f"{counts['failed']} failed.")
+    for item in report.failed:
+        typer.echo(f"  FAILED {item.action} {item.type} {item.object_id}: "
+                   f"{item.error_message or item.reason}")
+    for item in report.needs_enabling:
+        typer.echo(f"  Conditional Access policy {item.display_name} was created "
+                   "report-only: enable it after review.")
+    for item in report.needs_new_secrets:
+        typer.echo(f"  Application {item.display_name} needs new client secrets "
+                   f"(new id {item.new_id}).")
+
+
+def restore_report(
+    run_id: str = typer.Argument(..., help="The restore run's id (or a unique prefix)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    csv_output: bool = typer.Option(False, "--csv", help="Print the report as CSV."),
+) -> None:
+    """The saved report of a restore run: every step done, skipped or failed, and why."""
+    run = find_run(workspace().home, run_id)
+    report = run.directory / ("report.csv" if csv_output else "report.json")
+    if not report.exists():
+        raise UsageError(f"restore {run.id} has no report yet (it did not finish); run the "
+                         "same restore command again to continue it")
+    text = report.read_text(encoding="utf-8")
+    if csv_output or json_output:
+        typer.echo(text, nl=False)
+        return
+    value = orjson.loads(text)
+    typer.echo(f"Restore {run.id} of {value['tenant']} to snapshot {value['snapshot'][:8]}: "
+               + ", ".join(f"{count} {name}" for name, count in value["counts"].items()))
+    for item in value["items"]:
+        typer.echo(f"  {item['outcome']:<8} {item['action']:<21} {item['type']} "
+                   f"{item['display_name'] or item['object_id']}: "
+                   f"{item['error_message'] or item['reason']}")
 
 
 def _read_plan(path: Path) -> RestorePlan:

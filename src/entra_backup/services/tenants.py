@@ -11,7 +11,12 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 
 from entra_backup.domain.errors import UsageError
-from entra_backup.domain.object_types import TYPES, ObjectType, by_name
+from entra_backup.domain.object_types import (
+    TYPES,
+    ObjectType,
+    by_name,
+    missing_write_permissions,
+)
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 
@@ -85,10 +90,7 @@ async def check_access(connection: TenantConnection) -> tuple[list[str], list[Ty
     permission not yet consented or a missing licence shows here, not in the first backup.
     """
     async with GraphClient.connect(connection) as client:
-        assert client.tokens is not None
-        claims = jwt.decode(await client.tokens.atoken(), options={"verify_signature": False})
-        roles = claims.get("roles", [])
-        granted = [str(role) for role in roles] if isinstance(roles, list) else []
+        granted = await token_roles(client)
         report = []
         for claimed in access_report(granted):
             object_type = by_name(claimed.type)
@@ -101,6 +103,20 @@ async def check_access(connection: TenantConnection) -> tuple[list[str], list[Ty
                 report.append(TypeAccess(claimed.type, True, claimed.needed, claimed.granted_by
                                          or "a permission the token does not list"))
     return granted, report
+
+
+async def token_roles(client: GraphClient) -> list[str]:
+    """The application permissions in the ``roles`` claim of the client's token."""
+    if client.tokens is None:
+        return []
+    claims = jwt.decode(await client.tokens.atoken(), options={"verify_signature": False})
+    roles = claims.get("roles", [])
+    return [str(role) for role in roles] if isinstance(roles, list) else []
+
+
+def missing_for_restore(roles: list[str], plan_types: list[str]) -> dict[str, tuple[str, ...]]:
+    """Per type a restore will write: the write permissions the token lacks."""
+    return missing_write_permissions(roles, [by_name(name) for name in plan_types])
 
 
 def consent_url(connection: TenantConnection, redirect_uri: str | None = None) -> str:

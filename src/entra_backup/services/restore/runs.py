@@ -1,0 +1,98 @@
+"""Where restore runs keep their plan, journal and report, so a killed run can continue.
+
+Each run has a folder ``<home>/restores/<run id>/`` with ``plan.json`` (the plan it
+executes), ``journal.jsonl`` (what it has done, see ``journal.py``) and, once it ends,
+``report.json`` and ``report.csv``. Running the same restore again finds the unfinished run
+of that tenant, snapshot and options and continues it with the same plan, so nothing is
+re-created twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from entra_backup.config import write_atomically
+from entra_backup.domain.errors import UsageError
+from entra_backup.domain.restore.plan import RestorePlan
+from entra_backup.services.restore.execute import RestoreReport
+
+
+@dataclass(frozen=True)
+class RestoreRun:
+    """One restore's folder."""
+
+    directory: Path
+
+    @property
+    def id(self) -> str:
+        """The run's id (its folder name)."""
+        return self.directory.name
+
+    @property
+    def journal(self) -> Path:
+        """The run's journal file."""
+        return self.directory / "journal.jsonl"
+
+    def plan(self) -> RestorePlan:
+        """The plan the run executes."""
+        return RestorePlan.from_json(orjson.loads((self.directory / "plan.json").read_bytes()))
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run ended with every item done or skipped."""
+        report = self.directory / "report.json"
+        return report.exists() and bool(orjson.loads(report.read_bytes()).get("ok"))
+
+    def save_report(self, report: RestoreReport) -> None:
+        """Write the report (JSON and CSV) next to the journal."""
+        write_atomically(self.directory / "report.json",
+                         orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+        write_atomically(self.directory / "report.csv", report.to_csv())
+
+
+def runs_root(home: Path) -> Path:
+    """The folder of every restore run of this installation."""
+    return home / "restores"
+
+
+def unfinished_run(home: Path, plan_options: dict[str, Any], tenant: str,
+                   snapshot: str) -> RestoreRun | None:
+    """The newest unfinished run of the same tenant, snapshot and options, if any."""
+    root = runs_root(home)
+    if not root.is_dir():
+        return None
+    for directory in sorted(root.iterdir(), reverse=True):
+        run = RestoreRun(directory)
+        if not (directory / "plan.json").is_file() or run.finished:
+            continue
+        plan = run.plan()
+        if (plan.tenant, plan.snapshot, plan.options) == (tenant, snapshot, plan_options):
+            return run
+    return None
+
+
+def start_run(home: Path, plan: RestorePlan) -> RestoreRun:
+    """A new run folder holding the plan."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    directory = runs_root(home) / f"{stamp}-{plan.tenant}-{plan.snapshot[:8]}"
+    directory.mkdir(parents=True, exist_ok=False)
+    write_atomically(directory / "plan.json",
+                     orjson.dumps(plan.to_json(), option=orjson.OPT_INDENT_2).decode())
+    return RestoreRun(directory)
+
+
+def find_run(home: Path, run_id: str) -> RestoreRun:
+    """A run by id or unique id prefix; UsageError otherwise."""
+    root = runs_root(home)
+    matches = sorted(path for path in root.iterdir() if path.name.startswith(run_id)) \
+        if root.is_dir() and run_id else []
+    if not matches:
+        raise UsageError(f"no restore run {run_id!r} (see the folder {root})")
+    if len(matches) > 1:
+        raise UsageError(f"{run_id!r} matches {len(matches)} restore runs; give more of it")
+    return RestoreRun(matches[0])
