@@ -40,5 +40,13 @@ def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> Non
     assert "users: 1 added, 1 removed, 1 modified" in text
     assert "groups: 0 added, 0 removed, 1 modified" in text
     assert (tmp_path / "entra-backup" / "config.toml").is_file()
+    # The dry run plans to undo the deletion and the attribute change; without
+    # --remove-new it leaves the new user and membership alone.
+    plan = text.split("What a restore to the first snapshot would do")[1].split(
+        "Explore the backups")[0].replace("│", " ")
+    rows = [" ".join(line.split()) for line in plan.splitlines()]
+    assert "users undelete 1 1" in rows and "users update 1 1" in rows
+    assert not any(row.startswith(("groups", "users remove")) for row in rows)
+    assert "differs from the snapshot: jobTitle" in plan
     assert f"export ENTRA_BACKUP_HOME={tmp_path / 'entra-backup'}" in text
     assert "Emulator stopped." in remaining

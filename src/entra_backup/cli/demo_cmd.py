@@ -2,7 +2,8 @@
 
 It serves an emulated tenant over HTTPS, initialises a repository and catalog in the demo
 home, registers the tenant, runs a first backup, changes a few things in the tenant
-through Graph, runs an incremental backup, prints the difference, and keeps the emulator
+through Graph, runs an incremental backup, prints the difference and the plan of a
+restore to the first snapshot (a dry run: nothing is written), and keeps the emulator
 serving so the printed commands can be tried (Ctrl+C stops it).
 """
 
@@ -89,8 +90,11 @@ def _run_backups(console: Console, info: dict[str, str], product_home: Path) -> 
     for line in changed:
         console.print(f"  {line}", markup=False, highlight=False)
     _step(console, "Second backup (incremental, by delta)", main, [*cli, "backup", "demo"])
+    first = _first_snapshot(product_home)
     _step(console, "What changed between the two snapshots", main,
-          [*cli, "diff", "demo", _first_snapshot(product_home), "latest"])
+          [*cli, "diff", "demo", first, "latest"])
+    _step(console, "What a restore to the first snapshot would do (dry run)", main,
+          [*cli, "restore", "demo", "--snapshot", first, "--dry-run"])
     return product_home
 
 
@@ -167,6 +171,7 @@ def _next_steps(info: dict[str, str], product_home: Path) -> str:
         f"  {run} search demo '' --deleted-only\n"
         f"  {run} diff demo latest live\n"
         f"  {run} export demo -o demo-export.zip\n"
+        f"  {run} restore demo --snapshot FIRST_SNAPSHOT_ID --dry-run\n"
         f"  {run} backup demo\n\n"
         f"Graph:     {info['graph_url']}\n"
         f"Authority: {info['authority']}\n"
