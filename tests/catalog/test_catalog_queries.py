@@ -195,3 +195,15 @@ def test_a_search_matching_thousands_of_versions_returns_the_first_in_order(
     deleted = catalog.search("anna", deleted_only=True, limit=30)
     assert [row.object_id for row in deleted] == [f"u{n:05d}" for n in range(1, 60, 2)]
     assert all(row.deleted for row in deleted)
+
+
+def test_one_and_two_character_searches_match_like_longer_ones(
+        catalog: Catalog, history: History) -> None:
+    def ids(query: str) -> set[str]:
+        return {row.object_id for row in catalog.search(query, tenant="contoso")}
+
+    assert ids("ro") == {"u3", "u4", "a1"}    # Carol Åström, Dave Brown, Payroll Connector
+    assert ids("RO") == ids("ro")
+    assert ids("Ås") == {"u3"}                # not ASCII: matched through the terms
+    assert ids("_") == set() and ids("%") == set()
+    assert ids("y") == {"u1", "a1"}           # Alice Smyth (after the rename), Payroll

@@ -19,7 +19,8 @@ _TRIGRAM = 3
 _MAX_CHAR = "\U0010ffff"
 
 
-def _escape_like(value: str) -> str:
+def escape_like(value: str) -> str:
+    """``value`` as a literal inside a ``LIKE`` pattern with ``\\`` as the escape."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -28,7 +29,7 @@ def matching_versions(query: str, mode: Mode, dialect: Dialect) -> Select[Any]:
     term = search_terms.c.term
     if mode == "prefix":
         if dialect.name == "postgresql":
-            pattern = _escape_like(query) + "%"
+            pattern = escape_like(query) + "%"
             return select(search_terms.c.version_id).where(term.like(pattern, escape="\\"))
         return select(search_terms.c.version_id).where(term >= query,
                                                        term < query + _MAX_CHAR)
@@ -37,5 +38,5 @@ def matching_versions(query: str, mode: Mode, dialect: Dialect) -> Select[Any]:
         return (select(literal_column("rowid"))
                 .select_from(text("search_fts"))
                 .where(text("search_fts MATCH :phrase").bindparams(phrase=phrase)))
-    pattern = "%" + _escape_like(query) + "%"
+    pattern = "%" + escape_like(query) + "%"
     return select(search_terms.c.version_id).where(term.like(pattern, escape="\\"))
