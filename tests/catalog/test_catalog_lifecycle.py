@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 
 from entra_backup.catalog import Catalog, CatalogError, reindex
+from entra_backup.catalog.schema import alembic_config
 from tests.catalog.tenant_history import History, user
 from tests.catalog.test_catalog_queries import build_history, record_all
 
@@ -101,3 +103,22 @@ def test_an_unreachable_postgresql_server_is_a_clear_error() -> None:
 def test_a_missing_postgresql_database_is_a_clear_error(postgres: Any) -> None:
     with pytest.raises(CatalogError, match='database "absent" does not exist'):
         Catalog.open(postgres.url("absent"))
+
+
+def test_a_catalog_of_the_first_schema_is_upgraded_with_its_deleted_versions_indexed(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with Catalog.open(url) as catalog:
+        record_all(catalog, build_history())
+        expected = catalog.search("carol", deleted_only=True)
+    assert [row.object_id for row in expected] == ["u3"]
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+        assert connection.execute(text(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'deleted_fts'")).scalar() == 0
+    engine.dispose()
+    with Catalog.open(url) as catalog:
+        assert catalog.search("carol", deleted_only=True) == expected

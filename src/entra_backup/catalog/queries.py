@@ -91,7 +91,8 @@ def _text_condition(connection: Connection, query: str, spec: SearchFilter) -> A
         pattern = "%" + escape_like(query) + "%"
         columns = (ov.c.display_name, ov.c.upn, ov.c.mail, ov.c.app_id)
         return or_(*(column.like(pattern, escape="\\") for column in columns))
-    ids = matching_versions(query, spec.mode, connection.dialect)
+    ids = matching_versions(query, spec.mode, connection.dialect,
+                            deleted_only=spec.deleted_only)
     ordered = spec.mode == "prefix" or spec.deleted_only
     return _version_id(connection, ids, ordered).in_(ids)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 
 from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
@@ -62,6 +62,7 @@ def record_snapshot(
     _stage(connection, seq, versions, batch)
     prev_seq = None if previous is None else previous[0]
     _merge(connection, tenant, seq, prev_seq, info)
+    _index_deleted_terms(connection, tenant, info)
     _index_new_terms(connection, seq, batch)
     connection.execute(staged_versions.delete().where(staged_versions.c.seq == seq))
     return True
@@ -147,6 +148,20 @@ def _mark_removed(connection: Connection, open_rows: Any, prev_seq: int,
                        object_versions.c.object_id.in_(chunk))
                 .values(last_seq=prev_seq, deleted_at=info.time)
             )
+
+
+def _index_deleted_terms(connection: Connection, tenant: int, info: SnapshotInfo) -> None:
+    """Copy the text of the versions this snapshot marked deleted into their own index."""
+    if connection.dialect.name != "sqlite":
+        return
+    ids = list(connection.execute(
+        select(object_versions.c.id).where(object_versions.c.tenant_id == tenant,
+                                           object_versions.c.deleted_at == info.time)
+    ).scalars())
+    copy = text("INSERT INTO deleted_fts(rowid, term) SELECT rowid, term FROM search_fts "
+                "WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(ids), 500):
+        connection.execute(copy, {"ids": ids[start:start + 500]})
 
 
 def _index_new_terms(connection: Connection, seq: int, batch: int) -> None:

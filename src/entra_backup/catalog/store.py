@@ -119,6 +119,7 @@ class Catalog:
         with write_transaction(self._engine) as connection:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("DELETE FROM search_fts")
+                connection.exec_driver_sql("DELETE FROM deleted_fts")
             for table in (search_terms, staged_versions, object_versions, snapshots, tenants):
                 connection.execute(delete(table))
 

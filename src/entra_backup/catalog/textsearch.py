@@ -24,8 +24,13 @@ def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def matching_versions(query: str, mode: Mode, dialect: Dialect) -> Select[Any]:
-    """A subquery of version ids whose searchable fields match ``query`` (lowercased)."""
+def matching_versions(query: str, mode: Mode, dialect: Dialect,
+                      *, deleted_only: bool = False) -> Select[Any]:
+    """A subquery of version ids whose searchable fields match ``query`` (lowercased).
+
+    ``deleted_only`` lets SQLite use the trigram index of deleted versions, which holds a
+    small share of them.
+    """
     term = search_terms.c.term
     if mode == "prefix":
         if dialect.name == "postgresql":
@@ -35,8 +40,9 @@ def matching_versions(query: str, mode: Mode, dialect: Dialect) -> Select[Any]:
                                                        term < query + _MAX_CHAR)
     if dialect.name == "sqlite" and len(query) >= _TRIGRAM:
         phrase = '"' + query.replace('"', '""') + '"'
+        table = "deleted_fts" if deleted_only else "search_fts"
         return (select(literal_column("rowid"))
-                .select_from(text("search_fts"))
-                .where(text("search_fts MATCH :phrase").bindparams(phrase=phrase)))
+                .select_from(text(table))
+                .where(text(f"{table} MATCH :phrase").bindparams(phrase=phrase)))
     pattern = "%" + escape_like(query) + "%"
     return select(search_terms.c.version_id).where(term.like(pattern, escape="\\"))
