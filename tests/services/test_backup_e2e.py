@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from entra_backup.catalog import Catalog, VersionRow, reindex
+from entra_backup.catalog import Catalog, CatalogError, VersionRow, reindex
 from entra_backup.domain.object_types import TYPES
 from entra_backup.services.backup.engine import (
     BackupLocked,
@@ -753,3 +753,26 @@ async def test_a_second_backup_of_a_locked_repository_fails_with_backup_locked(
     assert after.parent == snapshot.id
     assert {modes(later)[name] for name in DELTA_TYPES} == {"delta"}
     assert_snapshot_matches(other, after, tenant)
+
+
+async def test_a_catalog_that_cannot_record_leaves_the_snapshot_and_reindex_recovers(
+        live: LiveEmulator, tenant: Tenant, repo: Repository, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    try:
+        def refuse(*_args: object, **_kwargs: object) -> bool:
+            raise CatalogError("the catalog database is locked")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(catalog, "record", refuse)
+            summary, snapshot = await backup(live, repo, catalog)
+        assert summary.catalog.startswith("failed: the catalog database is locked")
+        assert [s.id for s in repo.snapshots(TENANT)] == [snapshot.id]
+        assert_snapshot_matches(repo, snapshot, tenant)
+        small_change(tenant, tenant.state(), 0)
+        later, _ = await backup(live, repo, catalog)
+        # The catalog missed the first snapshot, so the second is recorded after a rebuild.
+        assert later.catalog == "reindexed"
+        assert catalog.snapshot_ids(TENANT) == [s.id for s in repo.snapshots(TENANT)]
+    finally:
+        catalog.close()

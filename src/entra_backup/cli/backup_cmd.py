@@ -85,6 +85,11 @@ def backup(
         print_json(summary.to_json())
     else:
         _print_summary(Console(), summary.to_json())
+    if summary.catalog.startswith("failed"):
+        typer.echo(f"entra-backup: warning: snapshot {summary.snapshot_id[:8]} is stored, but "
+                   f"the catalog was not updated ({summary.catalog}); run 'entra-backup "
+                   "reindex'", err=True)
+        raise typer.Exit(1)
     if summary.partial:
         reasons: dict[tuple[str, str], list[str]] = {}
         for outcome in summary.types:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from entra_backup.catalog import Catalog
+from entra_backup.catalog import Catalog, CatalogError
 from entra_backup.domain.errors import EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import catalog_sync
@@ -113,8 +113,13 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
             snapshot = writer.commit()
         recorded = "none"
         if catalog is not None:
-            recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
-                                           log.removed_ids())
+            try:
+                recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
+                                               log.removed_ids())
+            except CatalogError as exc:
+                # The snapshot is safe in the repository; the next backup or 'reindex'
+                # brings the catalog up to date.
+                recorded = f"failed: {exc.message}"
     finally:
         log.close()
     return BackupSummary(tenant, snapshot.id, snapshot.time.isoformat(), outcomes,
