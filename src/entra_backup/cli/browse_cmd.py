@@ -22,8 +22,7 @@ def snapshots(
     """The tenant's snapshots, oldest first; partial ones are marked."""
     space = workspace()
     space.tenant(name)
-    found = [browse.snapshot_json(s) for s in browse.list_snapshots(space.open_repository(),
-                                                                       name)]
+    found = [browse.snapshot_json(s) for s in space.open_repository().snapshots(name)]
     if json_output:
         print_json(found)
         return

@@ -12,7 +12,7 @@ from entra_backup.catalog import Catalog, VersionRow
 from entra_backup.domain.documents import relationship_names
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name, names
-from entra_backup.store.errors import ObjectNotFound, SnapshotNotFound
+from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
 
@@ -35,11 +35,6 @@ def is_partial(snapshot: Snapshot) -> bool:
     """Whether some type of the snapshot did not back up completely."""
     return any(entry.status is not TypeStatus.OK for name, entry in snapshot.types.items()
                if name in _KNOWN)
-
-
-def list_snapshots(repo: Repository, tenant: str) -> list[Snapshot]:
-    """The tenant's snapshots, oldest first."""
-    return repo.snapshots(tenant)
 
 
 def resolve_snapshot(repo: Repository, tenant: str, reference: str) -> Snapshot:
@@ -114,13 +109,6 @@ def show_object(repo: Repository, catalog: Catalog, tenant: str, object_id: str,
                              f"(the {type_name} object exists in other snapshots; see "
                              "'entra-backup show' without --snapshot)") from None
     return ObjectView(type_name, object_id, snapshot, document, timeline)
-
-
-def require_tenant_snapshots(repo: Repository, tenant: str) -> None:
-    """Refuse a tenant that has no snapshot yet, with what to do."""
-    if not repo.snapshots(tenant):
-        raise SnapshotNotFound(f"tenant {tenant!r} has no snapshot yet; run "
-                               f"'entra-backup backup {tenant}' first")
 
 
 def check_type(type_name: str | None) -> None:

@@ -63,21 +63,13 @@ def record(catalog: Catalog, repo: Repository, snapshot: Snapshot,
            versions: Iterator[ObjectVersion], changes_only: dict[str, tuple[str, ...]]) -> str:
     """Record a committed snapshot; return how (``changes``, ``full`` or ``reindexed``).
 
-    When the catalog missed earlier snapshots (it was deleted, or a backup stopped after
-    its commit), the snapshot is recorded from the repository in full instead, and if the
-    catalog is behind by more than one snapshot it is rebuilt.
+    Changes alone are only valid when the catalog holds the snapshot's parent; when it
+    missed earlier snapshots (it was deleted, or a backup stopped between its commit and
+    this step), the catalog is rebuilt from the repository instead.
     """
     try:
         catalog.record(snapshot_info(snapshot, changes_only), versions)
-        return "changes" if changes_only else "full"
     except CatalogOutOfDate:
-        pass
-    recorded = set(catalog.snapshot_ids(snapshot.tenant))
-    earlier = [item for item in repo.snapshots(snapshot.tenant) if item.id != snapshot.id]
-    if all(item.id in recorded for item in earlier):
-        source = RepositorySource(repo, snapshot.tenant)
-        source.snapshots()
-        catalog.record(snapshot_info(snapshot), source.versions(snapshot_info(snapshot)))
-        return "full"
-    reindex(catalog, RepositorySource(repo))
-    return "reindexed"
+        reindex(catalog, RepositorySource(repo))
+        return "reindexed"
+    return "changes" if changes_only else "full"

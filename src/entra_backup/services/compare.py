@@ -2,29 +2,24 @@
 live tenant, attributes and relationships; and which snapshots hold a different version.
 
 Snapshot-to-snapshot comparisons ask the catalog which objects changed, then diff only
-those documents. A comparison with the live tenant reads it with the backup engine into a
-throwaway in-memory repository, so "live" means exactly what a backup would store.
+those documents. A comparison with the live tenant reads it with the backup engine
+(``services/live_tenant.py``), so "live" means exactly what a backup would store.
 """
 
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from entra_backup.catalog import Catalog
 from entra_backup.domain.diff import ObjectDiff, count_changes, diff_documents
-from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import names
 from entra_backup.graph.client import GraphClient
-from entra_backup.services.backup.engine import run_backup
-from entra_backup.services.backup.scope import BackupScope
 from entra_backup.services.browse import version_json
-from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.services.live_tenant import read_live_tenant
 from entra_backup.store.errors import ObjectNotFound
-from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 
@@ -108,13 +103,7 @@ async def diff_live(client: GraphClient, repo: Repository, before: Snapshot,
     if object_id is not None:
         type_name = find_type(repo, before, object_id)
     types = (type_name,) if type_name else tuple(n for n in before.types if n in _KNOWN)
-    live_repo = Repository.init(MemoryBackend(), KeyFileProvider(os.urandom(32)))
-    summary = await run_backup(client, live_repo, before.tenant, BackupScope(types=types))
-    live = live_repo.load_snapshot(summary.snapshot_id)
-    failed = [o.name for o in summary.types if o.status != "ok"]
-    if failed:
-        raise UsageError(f"could not read the live tenant's {', '.join(failed)}: "
-                         + "; ".join(o.message or "" for o in summary.types if o.message))
+    live_repo, live = await read_live_tenant(client, before, types)
     result = TenantDiff(before.id, "live")
     for name in sorted(types):
         if object_id is not None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from entra_backup.domain.documents import sorted_edges
-from entra_backup.domain.object_types import Capture, ObjectType, Relationship
+from entra_backup.domain.object_types import Capture, ObjectType, Relationship, WriteForm
 from entra_backup.graph.batch import BatchRequest, BatchResult
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import NotFound, PermissionDenied
@@ -82,9 +82,7 @@ async def _fill(client: GraphClient, object_type: ObjectType, document: dict[str
         if isinstance(next_link, str):
             edges.extend([item async for item in client.iterate(
                 next_link, permission=object_type.read_permission)])
-        document[relationship.name] = sorted_edges(
-            edges, entities=relationship.write.value == "entity" or
-            relationship.name == "appRoleAssignments")
+        document[relationship.name] = sorted_edges(edges, entities=_entities(relationship))
     if object_type.per_object_select:
         body = await _body(client, by_key[f"{object_id}|$select"], object_type)
         if body is None:
@@ -93,6 +91,12 @@ async def _fill(client: GraphClient, object_type: ObjectType, document: dict[str
             if name in body:
                 document[name] = body[name]
     return document
+
+
+def _entities(relationship: Relationship) -> bool:
+    """Whether the edges are whole entities (app role assignments, scoped role members),
+    kept as Graph returned them, rather than references trimmed to type and id."""
+    return relationship.write is WriteForm.ENTITY or relationship.name == "appRoleAssignments"
 
 
 async def _body(client: GraphClient, result: BatchResult,

@@ -153,7 +153,7 @@ class TypeJob:
     async def _enumerate(self) -> None:
         with DeltaSpool() as spool:
             await enumerate_type(self.ctx.client, self.type, spool, self._seen)
-            await self._store_all(self._documents(spool, previous=False))
+            await self._store_all(self._documents(spool))
         self.outcome.mode = "full"
 
     async def _full_delta(self) -> None:
@@ -166,7 +166,7 @@ class TypeJob:
                     if attempt:
                         raise
                     continue
-                await self._store_all(self._documents(spool, previous=False))
+                await self._store_all(self._documents(spool))
                 self._remember(result.delta_link)
                 self.outcome.mode = "full"
                 return
@@ -175,25 +175,26 @@ class TypeJob:
         self.outcome.delta = {"link": link, "select": list(self.type.delta_select()),
                               "saved_at": self.ctx.now(), "scope": self.ctx.scope_key}
 
-    def _documents(self, spool: DeltaSpool, *, previous: bool) -> Iterator[Document]:
-        """Stored documents from spooled items (changes applied to the base if asked)."""
+    def _documents(self, spool: DeltaSpool) -> Iterator[Document]:
+        """Stored documents from the spooled items of a first round."""
         for object_id, item in spool.merged():
-            if not self.ctx.objects.keeps(self.name, object_id):
-                continue
-            before = self._previous(object_id) if previous else None
-            yield self._document(item, before)
+            if self.ctx.objects.keeps(self.name, object_id):
+                yield self._document(item, None)
 
     def _document(self, item: dict[str, Any], before: Document | None) -> Document:
-        document = {} if before is None else {
-            key: value for key, value in before.items()
-            if key not in {r.name for r in self.type.relationships}}
+        """The stored document after a delta item: its properties over the stored ones,
+        its ``@delta`` edges applied, per-object relationships kept as stored."""
+        document = dict(before or {})
         document.update(properties_of(item))
         document.update(delta_relationships(self.type, item, before))
-        if before is not None:
-            for relationship in self.type.relationships:
-                if relationship.name not in document and relationship.name in before:
-                    document[relationship.name] = before[relationship.name]
         return document
+
+    def _in_base(self, object_id: str) -> bool:
+        """Whether the base snapshot holds the object (a manifest lookup, no blob read)."""
+        entry = None if self.base is None else self.base.types.get(self.name)
+        if entry is None or entry.manifest is None:
+            return False
+        return self.ctx.repo.manifests.lookup(entry.manifest, object_id) is not None
 
     def _previous(self, object_id: str) -> Document | None:
         if self.base is None:
@@ -260,16 +261,14 @@ class TypeJob:
             item = spool.get(object_id)
             yield before if item is None else self._document(item, before)
         for object_id, item in spool.merged():
-            if self._previous(object_id) is None and self.ctx.objects.keeps(self.name,
-                                                                            object_id):
+            if not self._in_base(object_id) and self.ctx.objects.keeps(self.name, object_id):
                 yield self._document(item, None)
 
     def _store_changes(self, spool: DeltaSpool) -> None:
         """Record only what changed; the rest is carried over from the base snapshot."""
         assert self.base is not None
         changed: dict[str, Document] = {}
-        removed = {object_id for object_id in spool.removed()
-                   if self._previous(object_id) is not None}
+        removed = {object_id for object_id in spool.removed() if self._in_base(object_id)}
         created = 0
         for object_id, item in spool.merged():
             before = self._previous(object_id)

@@ -38,16 +38,15 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any, Literal, Protocol, get_args
 
 from entra_backup.catalog.fields import version_hash
 from entra_backup.domain.canonical import canonical_bytes
-from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import (
     TYPES,
     ObjectType,
@@ -61,11 +60,8 @@ from entra_backup.domain.object_types import (
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
-from entra_backup.services.backup.engine import run_backup
-from entra_backup.services.backup.scope import BackupScope
-from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.services.live_tenant import read_live_tenant
 from entra_backup.store.errors import ObjectNotFound
-from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
 
@@ -83,10 +79,6 @@ MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-on
                 "Graph")
 DYNAMIC_MEMBERS = "members of a dynamic group follow its rule"
 _KNOWN = frozenset(names())
-
-
-class LiveTenantUnreadable(EntraBackupError):
-    """The live tenant could not be read completely, so no plan can be made."""
 
 
 @dataclass(frozen=True)
@@ -218,16 +210,9 @@ async def read_live(client: GraphClient, snapshot: Snapshot,
     the recycle bin of every soft-deletable type (edges to deleted objects are left out
     even when their type is not restored)."""
     chosen = tuple(types)
-    scope = BackupScope.from_json(snapshot.state.get("scope") or {})
-    scope = replace(scope, types=tuple(t.name for t in chosen))
-    live_repo = Repository.init(MemoryBackend(), KeyFileProvider(os.urandom(32)))
-    summary = await run_backup(client, live_repo, snapshot.tenant, scope)
-    failed = [o for o in summary.types if o.status != "ok"]
-    if failed:
-        raise LiveTenantUnreadable(
-            "could not read the live tenant's " + "; ".join(
-                f"{o.name} ({o.status}: {o.message or 'no detail'})" for o in failed))
-    documents = SnapshotDocuments(live_repo, live_repo.load_snapshot(summary.snapshot_id))
+    live_repo, live_snapshot = await read_live_tenant(client, snapshot,
+                                                      (t.name for t in chosen))
+    documents = SnapshotDocuments(live_repo, live_snapshot)
     live = LiveTenant(documents)
     for object_type in chosen:
         live.state[object_type.name] = live_digest(documents.objects(object_type.name))

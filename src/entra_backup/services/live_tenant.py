@@ -1,0 +1,42 @@
+"""The live tenant in the stored document shape, for comparing it with a snapshot.
+
+``diff ... live`` and the restore planner both need the tenant as a backup would store it
+now, so they run the backup engine into a throwaway in-memory repository, under the
+snapshot's own scope (a tenant's user and group filter applies to both sides alike).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+
+from entra_backup.domain.errors import EntraBackupError
+from entra_backup.graph.client import GraphClient
+from entra_backup.services.backup.engine import run_backup
+from entra_backup.services.backup.scope import BackupScope
+from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.store.keys.keyfile import KeyFileProvider
+from entra_backup.store.repository import Repository
+from entra_backup.store.snapshot import Snapshot
+
+
+class LiveTenantUnreadable(EntraBackupError):
+    """Some object type of the live tenant could not be read."""
+
+    exit_code = 4
+
+
+async def read_live_tenant(client: GraphClient, snapshot: Snapshot,
+                           type_names: Iterable[str]) -> tuple[Repository, Snapshot]:
+    """A repository holding one snapshot of the live tenant's ``type_names``."""
+    scope = BackupScope.from_json(snapshot.state.get("scope") or {})
+    scope = replace(scope, types=tuple(type_names))
+    live_repo = Repository.init(MemoryBackend(), KeyFileProvider(os.urandom(32)))
+    summary = await run_backup(client, live_repo, snapshot.tenant, scope)
+    failed = [o for o in summary.types if o.status != "ok"]
+    if failed:
+        raise LiveTenantUnreadable(
+            "could not read the live tenant's " + "; ".join(
+                f"{o.name} ({o.status}: {o.message or 'no detail'})" for o in failed))
+    return live_repo, live_repo.load_snapshot(summary.snapshot_id)
