@@ -27,17 +27,12 @@ import pytest
 
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
-from entra_backup.services.restore.execute import (
-    CSV_COLUMNS,
-    REPORT_ONLY,
-    RestoreReport,
-    execute_plan,
-    item_keys,
-    license_change,
-    remap_ids,
-)
+from entra_backup.domain.restore.plan import REPORT_ONLY, Action, PlanItem, RestorePlan
+from entra_backup.services.restore.execute import execute_plan, item_keys
+from entra_backup.services.restore.ids import remap_ids
 from entra_backup.services.restore.journal import STARTED, Journal, JournalEntry
+from entra_backup.services.restore.report import CSV_COLUMNS, RestoreReport
+from entra_backup.services.restore.simple_items import license_change
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot

@@ -30,18 +30,18 @@ from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan, changed_types
+from entra_backup.domain.restore.plan import Action, CaState, PlanItem, RestorePlan, changed_types
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
-from entra_backup.services.restore.execute import RestoreReport, execute_plan
+from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.plan import (
-    CaState,
     RestoreOptions,
     SettingsMode,
     make_plan,
     read_live,
 )
+from entra_backup.services.restore.report import RestoreReport
 from entra_backup.services.restore.runs import find_run, start_run, unfinished_run
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository

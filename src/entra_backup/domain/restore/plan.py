@@ -16,11 +16,15 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import Lane, by_name, restore_order
 
+CaState = Literal["report-only", "as-backed-up"]
+"""Conditional Access policies a restore writes: in report-only state, or as backed up."""
+REPORT_ONLY = "enabledForReportingButNotEnforced"
+"""The report-only state of a Conditional Access policy."""
 PLAN_FORMAT = "entra-backup-restore-plan"
 PLAN_VERSION = 1
 WRITE_QUOTA = 3000

@@ -57,7 +57,7 @@ from entra_backup.domain.object_types import (
     names,
     restore_order,
 )
-from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
+from entra_backup.domain.restore.plan import REPORT_ONLY, Action, CaState, PlanItem, RestorePlan
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services.live_tenant import read_live_tenant
@@ -67,13 +67,11 @@ from entra_backup.store.snapshot import Snapshot, TypeStatus
 
 Document = dict[str, Any]
 SettingsMode = Literal["overwrite", "skip"]
-CaState = Literal["report-only", "as-backed-up"]
 
 SETTINGS_TYPES = frozenset({"authorizationPolicy", "groupSettings"})
 """Tenant-wide settings: ``settings="skip"`` leaves them as they are."""
 NEVER_REMOVED = SETTINGS_TYPES | {"directoryRoles"}
 """Types whose objects created after the snapshot are never removed."""
-REPORT_ONLY = "enabledForReportingButNotEnforced"
 SETTINGS_SKIPPED = "settings are kept as they are (--settings skip)"
 MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-only in "
                 "Graph")

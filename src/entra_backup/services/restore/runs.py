@@ -19,7 +19,7 @@ import orjson
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.restore.plan import RestorePlan
-from entra_backup.services.restore.execute import RestoreReport
+from entra_backup.services.restore.report import RestoreReport
 
 
 @dataclass(frozen=True)

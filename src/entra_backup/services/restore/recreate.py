@@ -1,0 +1,279 @@
+"""Re-creating objects that are gone for good, with a new id.
+
+``POST {type path}`` of the stored document without the type's ``strip_on_create``
+properties, relationships, ``create_only_later`` properties (sent by a ``PATCH`` right
+after), annotations (``@odata.type`` is kept for polymorphic types such as named
+locations), nulls and the properties the plan leaves out. Every id in the body that names
+an object re-created earlier in the run is rewritten to the new id (an application's
+``appId`` to the new ``appId``).
+
+Per type: users get a new ``passwordProfile`` with the run's default password and a
+forced change; Conditional Access policies start in report-only state unless the run
+keeps the backed-up state (a disabled one stays disabled); an application's
+``api://{appId}`` identifier URIs are set after the create, with the new ``appId``;
+certificates whose key was not backed up are left out and noted.
+
+Re-creations of one directory type are independent of each other, so
+:func:`recreate_batch` sends fresh ones twenty to a ``$batch``; :func:`recreate` sends one
+alone, and is how a run resumes one: a ``started`` journal line without a ``finished`` one
+means the object may exist, so it is looked for by its natural key (UPN, mailNickname,
+displayName ...) before it is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_types import Lane, ObjectType, by_name
+from entra_backup.domain.restore.plan import REPORT_ONLY, Action, PlanItem
+from entra_backup.graph.batch import BatchRequest
+from entra_backup.graph.errors import GraphClientError
+from entra_backup.services.restore.context import Outcome, RunContext
+from entra_backup.services.restore.ids import DependencyFailed, body_ids
+from entra_backup.services.restore.journal import FINISHED, STARTED, JournalEntry
+from entra_backup.services.restore.report import DONE, FAILED, NEEDS_ENABLING, NEEDS_SECRETS
+from entra_backup.services.restore.requests import FATAL, first_line, is_lag
+
+
+@dataclass
+class _Creation:
+    """What re-creating one object sends."""
+
+    object_type: ObjectType
+    document: dict[str, Any]
+    body: dict[str, Any]
+    later: dict[str, Any]
+    """Properties PATCHed right after the create."""
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def old_app_id(self) -> str | None:
+        app_id = self.document.get("appId")
+        return app_id if isinstance(app_id, str) else None
+
+
+def batchable(item: PlanItem, entry: JournalEntry | None) -> bool:
+    """Whether ``item`` is a fresh re-creation that may share a ``$batch`` with others of
+    its type: never started, a collection, outside the serial Conditional Access lane
+    (where a batch would save nothing)."""
+    if item.action is not Action.RECREATE or entry is not None:
+        return False
+    object_type = by_name(item.type)
+    return not object_type.singleton and object_type.lane is Lane.DIRECTORY
+
+
+async def recreate(ctx: RunContext, key: str, item: PlanItem) -> Outcome:
+    """Re-create one object, or finish one an earlier run created."""
+    object_type = by_name(item.type)
+    if object_type.singleton:
+        return Outcome(FAILED, f"{item.type} is a singleton; it is updated, not re-created")
+    creation = _creation(ctx, object_type, item)
+    entry = ctx.journal.get(key)
+    if entry is not None and entry.event == FINISHED and entry.new_id:
+        # Created by an earlier run whose later step failed: only that step again.
+        return await _complete(ctx, item, creation, entry.new_id, entry.new_app_id)
+    if entry is not None and entry.event == STARTED:
+        found = await _find_existing(ctx, object_type, creation.document)
+        if found is not None:
+            creation.notes.append("created by an interrupted run; found by its natural key")
+            return await _complete(ctx, item, creation, *found)
+    ctx.journal.record(JournalEntry(key, STARTED))
+    return await _create_alone(ctx, item, creation)
+
+
+async def recreate_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
+                         ) -> list[tuple[str, Outcome]]:
+    """Re-create fresh objects of one type through one ``$batch``; an inner answer that is
+    replication lag is sent again alone."""
+    outcomes: list[tuple[str, Outcome]] = []
+    ready: list[tuple[str, PlanItem, _Creation]] = []
+    for key, item in group:
+        try:
+            ready.append((key, item, _creation(ctx, by_name(item.type), item)))
+        except DependencyFailed as exc:
+            outcomes.append((key, Outcome(FAILED, str(exc))))
+        except EntraBackupError as exc:
+            outcomes.append((key, Outcome(FAILED, exc.message)))
+    for key, _, _ in ready:
+        ctx.journal.record(JournalEntry(key, STARTED))
+    answers = await ctx.client.batch([
+        BatchRequest("POST", c.object_type.path, c.body, id=str(n))
+        for n, (_, _, c) in enumerate(ready, start=1)])
+    for (key, item, creation), answer in zip(ready, answers, strict=True):
+        error = answer.error()
+        try:
+            if error is None:
+                outcome = await _created(ctx, item, creation, answer.body)
+            elif is_lag(error, body_ids(creation.body), ctx.ids.created):
+                outcome = await _create_alone(ctx, item, creation)
+            else:
+                outcome = Outcome(FAILED, first_line(error), error=error)
+        except FATAL:
+            raise
+        except GraphClientError as exc:
+            outcome = Outcome(FAILED, first_line(exc), error=exc)
+        outcomes.append((key, outcome))
+    return outcomes
+
+
+async def _create_alone(ctx: RunContext, item: PlanItem, creation: _Creation) -> Outcome:
+    body = creation.body
+    created = await ctx.lagging(partial(ctx.client.post, creation.object_type.path, body),
+                                body_ids(body))
+    return await _created(ctx, item, creation, created)
+
+
+async def _created(ctx: RunContext, item: PlanItem, creation: _Creation, answer: Any
+                   ) -> Outcome:
+    created = answer if isinstance(answer, dict) else {}
+    if not isinstance(created.get("id"), str):
+        return Outcome(FAILED, "Graph answered the create without the new object's id")
+    new_id = str(created["id"])
+    app_id = created.get("appId")
+    ctx.ids.created.add(new_id)
+    return await _complete(ctx, item, creation, new_id, app_id if isinstance(app_id, str)
+                           else None)
+
+
+async def _complete(ctx: RunContext, item: PlanItem, creation: _Creation, new_id: str,
+                    new_app_id: str | None) -> Outcome:
+    """Map the new id, then PATCH what Graph takes only after the create."""
+    old_app_id = creation.old_app_id
+    ctx.ids.map(item.object_id, new_id, old_app_id, new_app_id)
+    outcome = Outcome(DONE, new_id=new_id, old_app_id=old_app_id, new_app_id=new_app_id,
+                      notes=creation.notes, flags=creation.flags)
+    later = dict(creation.later)
+    if old_app_id and new_app_id and later.get("identifierUris"):
+        later["identifierUris"] = [uri.replace(old_app_id, new_app_id)
+                                   for uri in later["identifierUris"]]
+    if not later:
+        return outcome
+    object_type = creation.object_type
+    if object_type.derived_types and "@odata.type" in creation.document:
+        later = {"@odata.type": creation.document["@odata.type"], **later}
+    path = f"{object_type.path}/{new_id}"
+    try:
+        await ctx.lagging(partial(ctx.client.patch, path, later), [new_id])
+    except FATAL:
+        raise
+    except GraphClientError as exc:
+        # Created, so the id stays mapped; a new run sends only this PATCH again.
+        outcome.outcome = FAILED
+        outcome.reason = (f"created as {new_id}, but setting "
+                          f"{', '.join(sorted(creation.later))} failed: {first_line(exc)}")
+        outcome.error = exc
+    return outcome
+
+
+def _creation(ctx: RunContext, object_type: ObjectType, item: PlanItem) -> _Creation:
+    """The POST body, the properties PATCHed right after, notes and report flags."""
+    document = ctx.document(item)
+    relationships = {r.name for r in object_type.relationships}
+    actions = {name for name, _ in object_type.property_actions}
+    left_out = set(object_type.strip_on_create) | relationships | set(item.properties)
+    keep_type = bool(object_type.derived_types)
+    body: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    for name, value in document.items():
+        if "@" in name:
+            if name == "@odata.type" and keep_type:
+                body[name] = value
+            continue
+        if name in left_out or name in actions or value is None:
+            continue
+        (later if name in object_type.create_only_later else body)[name] = value
+    creation = _Creation(object_type, document, body, later)
+    if object_type.name == "users":
+        _user_body(creation, ctx.default_password)
+    elif object_type.name == "applications":
+        _application_body(creation)
+    elif object_type.name == "conditionalAccessPolicies":
+        _policy_body(creation, keep_state=ctx.ca_state == "as-backed-up")
+    creation.body = ctx.ids.remapped(creation.body)
+    creation.later = ctx.ids.remapped(creation.later)
+    return creation
+
+
+def _user_body(creation: _Creation, default_password: str) -> None:
+    body, notes = creation.body, creation.notes
+    body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
+                               "password": default_password}
+    identities = [i for i in body.get("identities") or []
+                  if isinstance(i, dict) and i.get("signInType") != "userPrincipalName"]
+    # The userPrincipalName identity is the directory's own; it follows the UPN.
+    if identities:
+        body["identities"] = identities
+    else:
+        body.pop("identities", None)
+    licences = [str(lic.get("skuId")) for lic in creation.document.get("assignedLicenses")
+                or [] if isinstance(lic, dict)]
+    if licences:
+        notes.append(f"licences to assign again: {', '.join(licences)}")
+    notes.append("new password: the default one, to be changed at the next sign-in; "
+                 "authentication methods must be registered again")
+
+
+def _policy_body(creation: _Creation, *, keep_state: bool) -> None:
+    stored = creation.document.get("state")
+    if keep_state or stored in ("disabled", REPORT_ONLY):
+        return
+    creation.body["state"] = REPORT_ONLY
+    creation.notes.append(f"created in report-only state (it was {stored}); review its "
+                          "sign-in reports, then enable it")
+    creation.flags.append(NEEDS_ENABLING)
+
+
+def _application_body(creation: _Creation) -> None:
+    body, document, notes = creation.body, creation.document, creation.notes
+    if document.get("passwordCredentials"):
+        count = len(document["passwordCredentials"])
+        notes.append(f"needs new client secrets: it had {count}, which cannot be restored")
+        creation.flags.append(NEEDS_SECRETS)
+    keys = [k for k in body.get("keyCredentials") or [] if isinstance(k, dict)]
+    if keys:
+        kept = [k for k in keys if k.get("key")]
+        if len(kept) < len(keys):
+            notes.append(f"{len(keys) - len(kept)} certificate(s) left out: their public key "
+                         "was not backed up")
+        body["keyCredentials"] = kept
+    app_id = document.get("appId")
+    uris = body.get("identifierUris")
+    if isinstance(app_id, str) and isinstance(uris, list) and \
+            any(isinstance(u, str) and app_id in u for u in uris):
+        # api://{appId} must name the new appId, known only after the create.
+        creation.later["identifierUris"] = body.pop("identifierUris")
+
+
+async def _find_existing(ctx: RunContext, object_type: ObjectType,
+                         document: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The object an interrupted run may have created, by the first natural key that
+    finds exactly one; None when none finds any. Several matches fail the item."""
+    select = "id,appId" if "appId" in object_type.select else "id"
+    for names in object_type.natural_keys:
+        if names == ("id",):
+            continue
+        values = [document.get(name) for name in names]
+        if not all(isinstance(v, str) and v for v in values):
+            continue
+        text = " and ".join(f"{name} eq '{str(value).replace(chr(39), chr(39) * 2)}'"
+                            for name, value in zip(names, values, strict=True))
+        try:
+            page = await ctx.client.get(object_type.path, {"$filter": text, "$select": select})
+        except FATAL:
+            raise
+        except GraphClientError:
+            continue
+        found = [o for o in page.get("value") or [] if isinstance(o, dict)]
+        if len(found) == 1:
+            app_id = found[0].get("appId")
+            return str(found[0]["id"]), app_id if isinstance(app_id, str) else None
+        if len(found) > 1:
+            raise UsageError(f"an interrupted run may have created this object, and "
+                             f"{len(found)} objects match {text}; remove the extra one "
+                             "and run the restore again")
+    return None
