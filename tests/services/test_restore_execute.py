@@ -3,7 +3,8 @@ deletions made through Graph, then hand-built plans carried out by ``execute_pla
 the engine's Graph client, and the tenant read back through Graph.
 
 Covered: undelete (same ids, same documents, memberships kept); a hard-deleted security
-group re-created with its members under replication lag; updates, batched, of users and of
+group re-created with its members under replication lag; hard-deleted users re-created in
+one $batch, where the one Graph refuses fails alone; updates, batched, of users and of
 the authorization policy singleton; a run killed twice and resumed from its journal
 without duplicates; a re-creation sent but not journaled found again by its natural key;
 the missing default password refused before any write; a Conditional Access policy
@@ -230,6 +231,36 @@ def test_a_hard_deleted_group_is_recreated_with_its_members(world: World,
     assert world.members(new_id) == set(members)
     owners_now = {o["id"] for o in world.graph.iterate(f"groups/{new_id}/owners")}
     assert owners_now == set(owners)
+
+
+def test_hard_deleted_users_are_recreated_in_shared_batches_and_one_refusal_fails_alone(
+        world: World, tmp_path: Path) -> None:
+    users = world.cloud_users()[:6]
+    for user in users:
+        world.hard_delete_user(user)
+    # Someone took the first user's UPN since: Graph refuses that create, only that one.
+    taken = world.stored["users"][users[0]]["userPrincipalName"]
+    squatter = world.tenant.create_user(taken.split("@")[0])
+    served = len(world.log())
+
+    report = world.execute(world.plan(*(recreate("users", u) for u in users)),
+                           tmp_path / "journal.jsonl")
+
+    records = world.log()[served:]
+    envelopes = [r for r in records if r["path"] == "/$batch"]
+    creates = [r for r in records if r["method"] == "POST" and r["path"] == "/users"]
+    assert len(envelopes) == 1 and len(creates) == 6, "six creates in one $batch"
+    by_user = {i.object_id: i for i in report.items}
+    refused = by_user[users[0]]
+    assert (refused.outcome, refused.error_status) == ("failed", 400)
+    assert "already exists" in (refused.error_message or "")
+    assert set(report.id_map) == set(users[1:])
+    for user in users[1:]:
+        assert by_user[user].outcome == "done"
+        live = world.graph.get(f"users/{report.id_map[user]}")
+        assert live["userPrincipalName"] == world.stored["users"][user]["userPrincipalName"]
+    assert world.count("users", f"userPrincipalName eq '{taken}'") == 1
+    assert world.graph.get(f"users/{squatter}")["userPrincipalName"] == taken
 
 
 # --- update ----------------------------------------------------------------------------
