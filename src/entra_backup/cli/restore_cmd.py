@@ -42,7 +42,12 @@ from entra_backup.services.restore.plan import (
     read_live,
 )
 from entra_backup.services.restore.report import RestoreReport
-from entra_backup.services.restore.runs import find_run, start_run, unfinished_run
+from entra_backup.services.restore.runs import (
+    earlier_id_map,
+    find_run,
+    start_run,
+    unfinished_run,
+)
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -68,7 +73,8 @@ def restore(
                                       "or as-backed-up."),
     default_password_env: str | None = typer.Option(
         None, "--default-password-env",
-        help="Variable holding the password of re-created users (else one is generated)."),
+        help="Variable holding the password of re-created users (required when the plan "
+             "re-creates users; they must change it at their next sign-in)."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Print the plan; write nothing to the tenant."),
     plan_file: Path | None = typer.Option(None, "--plan",
@@ -111,7 +117,8 @@ def restore(
     else:
         async def compute() -> RestorePlan:
             async with GraphClient.connect(connection) as client:
-                return await make_plan(client, repo, chosen, options)
+                return await make_plan(client, repo, chosen, options,
+                                       known_ids=earlier_id_map(space.home, name))
 
         resumed = None if dry_run else _resumed_plan(space.home, options, name, chosen.id)
         plan = resumed if resumed is not None else asyncio.run(compute())

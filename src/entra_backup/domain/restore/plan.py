@@ -117,6 +117,10 @@ class RestorePlan:
     items: list[PlanItem] = field(default_factory=list)
     live_state: dict[str, str] = field(default_factory=dict)
     """Per type, a digest of the live objects the plan was computed against."""
+    matched: dict[str, str] = field(default_factory=dict)
+    """Stored id -> the id of the live object standing for it (a user matched by
+    userPrincipalName, an object an earlier restore re-created): references to the stored
+    id are written with the live one."""
 
     def ordered(self) -> list[PlanItem]:
         """The items in execution order (stable within a stage)."""
@@ -155,7 +159,7 @@ class RestorePlan:
                 "snapshot": self.snapshot, "created_at": self.created_at,
                 "options": self.options, "writes": self.writes(),
                 "estimated_seconds": self.estimated_seconds(), "counts": self.counts(),
-                "live_state": self.live_state,
+                "live_state": self.live_state, "matched": self.matched,
                 "items": [item.to_json() for item in self.ordered()]}
 
     @classmethod
@@ -168,7 +172,9 @@ class RestorePlan:
             return cls(tenant=str(value["tenant"]), snapshot=str(value["snapshot"]),
                        created_at=str(value["created_at"]), options=dict(value["options"]),
                        items=[PlanItem.from_json(item) for item in value["items"]],
-                       live_state=dict(value.get("live_state", {})))
+                       live_state=dict(value.get("live_state", {})),
+                       matched={str(k): str(v) for k, v in
+                                dict(value.get("matched", {})).items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise UsageError(f"the restore plan is malformed: {exc}") from exc
 

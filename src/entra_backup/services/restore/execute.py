@@ -92,6 +92,7 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
         raise UsageError("the plan re-creates users: give a default password for them "
                          "(they must change it at their next sign-in)")
     ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state)
+    ctx.ids.ids.update(plan.matched)
     runner = _Executor(ctx, progress)
     report = RestoreReport(plan.tenant, plan.snapshot, started_at=_now())
     try:

@@ -134,6 +134,11 @@ class Journal:
         return self._fd
 
 
+def read_journal(path: Path) -> dict[str, JournalEntry]:
+    """The entries of a journal of any plan (read only), by item key."""
+    return _read(path, {})
+
+
 def _read(path: Path, wanted: Mapping[str, Any]) -> dict[str, JournalEntry]:
     lines = path.read_bytes().split(b"\n")
     entries: dict[str, JournalEntry] = {}

@@ -15,9 +15,11 @@ Per stored object (graph-facts section 5, "Implications for design, Restore engi
   and the tenant differ: it says what a restore leaves as it is;
 * live with the same id: ``update`` of the writable properties that differ (none: no item);
 * in the recycle bin: ``undelete`` (keeps the id, memberships, licences and assignments);
-* otherwise a user may match a live user created after the snapshot by
-  ``userPrincipalName`` (``update`` of that user, ``live_id`` set); everything else is
-  re-created where the type allows it, or skipped (devices re-register themselves).
+* otherwise it may be matched with a live object that stands for it: the object an
+  earlier restore re-created (``known_ids``, from the journals of earlier runs), or, for
+  a user, a live user created after the snapshot with its ``userPrincipalName``
+  (``update`` of that object, ``live_id`` set); everything else is re-created where the
+  type allows it, or skipped (devices re-register themselves).
 
 Relationships are compared edge by edge (targets of a matched user compared through the
 match): what the snapshot has and the tenant lacks becomes one ``add-relationships`` item
@@ -268,21 +270,26 @@ def resolve_selection(repo: Repository, snapshot: Snapshot, options: RestoreOpti
 
 
 async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
-                    options: RestoreOptions) -> RestorePlan:
-    """Compare the snapshot with the live tenant; the plan of a restore (nothing written)."""
+                    options: RestoreOptions, *,
+                    known_ids: Mapping[str, str] | None = None) -> RestorePlan:
+    """Compare the snapshot with the live tenant; the plan of a restore (nothing written).
+
+    ``known_ids`` (old id -> new id, from earlier restores' journals) lets an object an
+    earlier restore re-created be matched instead of re-created again."""
     types, object_ids = resolve_selection(repo, snapshot, options)
     live = await read_live(client, snapshot, types)
     return plan_restore(SnapshotDocuments(repo, snapshot), live, tenant=snapshot.tenant,
                         snapshot_id=snapshot.id, types=types, options=options,
-                        object_ids=object_ids)
+                        object_ids=object_ids, known_ids=known_ids)
 
 
 def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
                  types: Iterable[ObjectType], options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None = None,
+                 known_ids: Mapping[str, str] | None = None,
                  now: datetime | None = None) -> RestorePlan:
     """The plan from the stored and the live documents (pure: no I/O beyond the sources)."""
-    planner = _Planner(stored, live, options, object_ids)
+    planner = _Planner(stored, live, options, object_ids, known_ids or {})
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
@@ -292,7 +299,8 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
                        created_at=(now or datetime.now(UTC)).isoformat(),
                        options=options.to_json(), items=planner.items,
                        live_state={t.name: live.state[t.name] for t in chosen
-                                   if t.name in live.state})
+                                   if t.name in live.state},
+                       matched=dict(planner.matched))
 
 
 # --- the planner ---------------------------------------------------------------------------
@@ -417,8 +425,11 @@ def _writes(relationship: Relationship, count: int) -> int:
 
 class _Planner:
     def __init__(self, stored: DocumentSource, live: LiveTenant, options: RestoreOptions,
-                 object_ids: Mapping[str, set[str]] | None) -> None:
+                 object_ids: Mapping[str, set[str]] | None,
+                 known_ids: Mapping[str, str]) -> None:
         self.stored = stored
+        self.known_ids = known_ids
+        """Old id -> new id of objects earlier restores re-created."""
         self.live = live
         self.options = options
         self.object_ids = object_ids
@@ -517,10 +528,18 @@ class _Planner:
         if deleted is not None:
             self._undelete(object_type, object_id, stored, deleted, by_upn)
             return
+        earlier = self.known_ids.get(object_id)
+        if earlier is not None and self.live.documents.get(name, earlier) is not None:
+            self._matched(object_type, object_id, stored, earlier,
+                          f"deleted for good; re-created as {earlier} by an earlier restore",
+                          deleted_only_skips=False)
+            return
         upn = stored.get("userPrincipalName")
         live_id = by_upn.get(upn.lower()) if name == "users" and isinstance(upn, str) else None
         if live_id is not None:
-            self._matched(object_type, object_id, stored, live_id)
+            self._matched(object_type, object_id, stored, live_id,
+                          f"deleted for good; matched by userPrincipalName {upn} with live "
+                          f"user {live_id}")
             return
         if name in SETTINGS_TYPES and self.options.settings == "skip":
             self.outcomes[object_id] = "lost"
@@ -550,20 +569,24 @@ class _Planner:
                            display_name=_display(stored), live_id=object_id))
 
     def _matched(self, object_type: ObjectType, object_id: str, stored: Document,
-                 live_id: str) -> None:
-        """A deleted user whose userPrincipalName a user created later holds."""
+                 live_id: str, why: str, *, deleted_only_skips: bool = True) -> None:
+        """A deleted object that another live object stands for: a user created later
+        with its userPrincipalName, or the object an earlier restore re-created.
+
+        Under ``deleted_only`` a user matched by name is left as it is (it was not
+        restored by us); an earlier restore's object is not missing, so it is left
+        without an update but its missing edges to re-created objects are planned."""
         live = self.live.documents.get(object_type.name, live_id) or {}
-        why = (f"deleted for good; matched by userPrincipalName "
-               f"{stored.get('userPrincipalName')} with live user {live_id}")
-        if self.options.deleted_only:
+        if self.options.deleted_only and deleted_only_skips:
             self.outcomes[object_id] = "lost"
             self._skip(object_type, object_id, stored,
                        f"{why}, which --deleted-only leaves as it is", live_id)
             return
         self.outcomes[object_id] = "matched"
         self.matched[object_id] = live_id
-        self._update(object_type, object_id, stored, live, live_id=live_id, why=why,
-                     always=True)
+        if not self.options.deleted_only:
+            self._update(object_type, object_id, stored, live, live_id=live_id, why=why,
+                         always=deleted_only_skips)
         self._remember_edges(object_type, object_id, stored, live, outcome="matched",
                              live_id=live_id)
 

@@ -5,6 +5,11 @@ executes), ``journal.jsonl`` (what it has done, see ``journal.py``) and, once it
 ``report.json`` and ``report.csv``. Running the same restore again finds the unfinished run
 of that tenant, snapshot and options and continues it with the same plan, so nothing is
 re-created twice.
+
+The journals of earlier runs also say which objects they re-created and with which new
+id (:func:`earlier_id_map`); the planner matches a stored object through that map, so a
+second restore of the same snapshot updates what the first re-created instead of
+creating it again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import orjson
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.restore.plan import RestorePlan
+from entra_backup.services.restore.journal import FINISHED, read_journal
 from entra_backup.services.restore.report import RestoreReport
 
 
@@ -96,3 +102,23 @@ def find_run(home: Path, run_id: str) -> RestoreRun:
     if len(matches) > 1:
         raise UsageError(f"{run_id!r} matches {len(matches)} restore runs; give more of it")
     return RestoreRun(matches[0])
+
+
+def earlier_id_map(home: Path, tenant: str) -> dict[str, str]:
+    """Old id -> new id of every object earlier restore runs of ``tenant`` re-created
+    (from their journals, so a run that was killed counts too); a later run's wins."""
+    root = runs_root(home)
+    found: dict[str, str] = {}
+    if not root.is_dir():
+        return found
+    for directory in sorted(root.iterdir()):
+        run = RestoreRun(directory)
+        if not run.journal.is_file() or not (directory / "plan.json").is_file() \
+                or run.plan().tenant != tenant:
+            continue
+        for key, entry in read_journal(run.journal).items():
+            parts = key.split(":")
+            if parts[0] == "recreate" and len(parts) >= 3 and entry.event == FINISHED \
+                    and entry.new_id:
+                found[parts[2]] = entry.new_id
+    return found
