@@ -20,6 +20,7 @@ QUICK_ARGUMENTS = {
     "bench_emulator_reads.py": ["--users", "2000", "--seconds", "2"],
     "bench_repository.py": ["--objects", "20000"],
     "bench_catalog_search.py": ["--versions", "20000"],
+    "bench_restore.py": ["--users", "500", "--groups", "10"],
 }
 
 

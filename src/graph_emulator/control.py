@@ -109,6 +109,7 @@ def control_routes(runtime: Runtime, prefix: str) -> list[BaseRoute]:
         ("POST", "/clock/advance"): advance,
         ("GET", "/settings"): lambda b, r: runtime.settings(),
         ("POST", "/settings"): faults,
+        ("POST", "/throttle/reset"): lambda b, r: runtime.reset_throttle(),
         ("GET", "/log"): log,
         ("GET", "/usage"): usage,
         ("POST", "/state/checkpoint"): lambda b, r: runtime.checkpoint(_name(b)),

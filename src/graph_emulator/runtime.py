@@ -155,6 +155,15 @@ class Runtime:
         return {"latency_ms": self.emulator.latency_ms, "replication_lag_seconds": lag,
                 **self.gates.settings()}
 
+    def reset_throttle(self) -> dict[str, Any]:
+        """Refill every throttling budget, as a new app in a rested tenant would find them.
+
+        Set-up writes of a benchmark must not eat the quota of the run it measures. The 429
+        and early-retry counters are kept: they count over the emulator's life.
+        """
+        self.gates.throttle.reset()
+        return self.settings()
+
     def reset_delta(self, tenant_id: str) -> dict[str, Any]:
         reset_delta_tokens(self.emulator, tenant_id or self.tenant_id)
         return {"reset": tenant_id or self.tenant_id}

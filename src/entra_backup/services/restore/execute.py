@@ -92,7 +92,8 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
         raise UsageError("the plan re-creates users: give a default password for them "
                          "(they must change it at their next sign-in)")
     ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state)
-    ctx.ids.ids.update(plan.matched)
+    for old_id, live_id in plan.matched.items():
+        ctx.ids.match(old_id, live_id)
     runner = _Executor(ctx, progress)
     report = RestoreReport(plan.tenant, plan.snapshot, started_at=_now())
     try:
@@ -257,7 +258,7 @@ class _Executor:
         ids = self.ctx.ids
         if item.live_id and item.live_id != item.object_id and \
                 item.action in (Action.UPDATE, Action.SKIP):
-            ids.ids[item.object_id] = item.live_id
+            ids.match(item.object_id, item.live_id)
         entry = self.ctx.journal.get(key)
         if entry is None or entry.event != FINISHED:
             return

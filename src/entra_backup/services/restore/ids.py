@@ -32,18 +32,27 @@ class IdMap:
         """Every old id -> the id it has in the tenant now (re-created or matched)."""
         self.recreated: dict[str, str] = {}
         self.app_ids: dict[str, str] = {}
+        self._lowered: dict[str, str] = {}
+        """``ids`` and ``app_ids`` by lower-cased old id, kept as they grow: a restore of
+        100,000 objects must not rebuild it for every body it sends."""
         self.failed: set[str] = set()
         """Old ids of objects whose re-creation or undelete failed in this run."""
         self.created: set[str] = set()
         """New ids created in this run (a 404 naming one is replication lag)."""
 
+    def match(self, old_id: str, live_id: str) -> None:
+        """Record that ``old_id`` is ``live_id`` in the tenant now."""
+        self.ids[old_id] = live_id
+        self._lowered[old_id.lower()] = live_id
+
     def map(self, old_id: str, new_id: str, old_app_id: str | None = None,
             new_app_id: str | None = None) -> None:
         """Record a re-creation."""
-        self.ids[old_id] = new_id
+        self.match(old_id, new_id)
         self.recreated[old_id] = new_id
         if old_app_id and new_app_id and old_app_id != new_app_id:
             self.app_ids[old_app_id] = new_app_id
+            self._lowered[old_app_id.lower()] = new_app_id
 
     def live(self, old_id: str, live_id: str | None = None) -> str:
         """The id an object of the snapshot has in the tenant now."""
@@ -57,12 +66,13 @@ class IdMap:
     def remapped(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` with every id of a re-created object (and appId) replaced; a
         reference to an object whose restore failed raises DependencyFailed."""
+        if not body:
+            return body
         for object_id in body_ids(body):
             self.check(object_id)
-        mapping = {**self.ids, **self.app_ids}
-        if not mapping:
+        if not self._lowered:
             return body
-        remapped = remap_ids(body, {k.lower(): v for k, v in mapping.items()})
+        remapped = remap_ids(body, self._lowered)
         assert isinstance(remapped, dict)
         return remapped
 

@@ -60,11 +60,11 @@ async def conclude(ctx: RunContext, item: PlanItem, write: Write,
     if item.action is Action.UNDELETE:
         if error is None:
             restored = str(answer.get("id") or item.object_id)
-            ctx.ids.ids[item.object_id] = restored
+            ctx.ids.match(item.object_id, restored)
             return Outcome(DONE, new_id=restored, notes=notes)
         path = f"{by_name(item.type).path}/{item.object_id}"
         if isinstance(error, NotFound) and await is_live(ctx.client, path):
-            ctx.ids.ids[item.object_id] = item.object_id
+            ctx.ids.match(item.object_id, item.object_id)
             return Outcome(DONE, new_id=item.object_id, notes=[*notes, "already restored"])
         return Outcome(FAILED, first_line(error), error=error, notes=notes)
     if item.action is Action.REMOVE and isinstance(error, NotFound):
