@@ -114,6 +114,28 @@ def test_a_matched_object_is_not_removed_as_new_and_a_gone_one_is_recreated() ->
     assert again.matched == {}
 
 
+def policy(object_id: str, groups: list[str]) -> dict[str, Any]:
+    return {"id": object_id, "displayName": "Finance needs MFA", "state": "enabled",
+            "conditions": {"users": {"includeGroups": groups, "excludeUsers": []},
+                           "applications": {"includeApplications": ["All"]}},
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}
+
+
+def test_a_reference_an_earlier_restore_rewrote_is_no_difference() -> None:
+    stored = {"groups": {"g-old": group("g-old", ["u1"])},
+              "conditionalAccessPolicies": {"p1": policy("p1", ["g-old"])}}
+    rewritten = {"groups": {"g-new": group("g-new", ["u1"])},
+                 "conditionalAccessPolicies": {"p1": policy("p1", ["g-new"])}}
+    assert offline(stored, rewritten, {"g-old": "g-new"}).items == []
+
+    # The policy still names the old id (rewritten by hand since, say): it is updated.
+    stale = {"groups": {"g-new": group("g-new", ["u1"])},
+             "conditionalAccessPolicies": {"p1": policy("p1", ["g-old"])}}
+    plan = offline(stored, stale, {"g-old": "g-new"})
+    assert [(i.action, i.object_id, i.properties) for i in plan.items] == [
+        (Action.UPDATE, "p1", ("conditions",))]
+
+
 def test_the_matched_map_survives_the_plan_file() -> None:
     plan = offline({"groups": {"g-old": group("g-old", ["u1", "u2"])}},
                    {"groups": {"g-new": group("g-new", ["u1"])}}, {"g-old": "g-new"})

@@ -1,20 +1,25 @@
-"""End-to-end restore scenarios: plan with ``make_plan``, carry out with ``execute_plan``.
+"""End-to-end restore scenarios at the issue's sizes: plan with ``make_plan``, carry out
+with ``execute_plan``.
 
-One backup of a generated 60-user tenant (emulator over HTTPS), checkpointed; every test
-rolls back to it, breaks the tenant through Graph, plans, executes, and compares the live
-tenant (read back through plain Graph calls, not the engine) with the snapshot object by
-object: ids, every selected property a restore writes (not those the type strips on
-update, which Graph computes or refuses), and relationship edge ids.
+One backup of a generated 2,500-user tenant (emulator over HTTPS; about 1,100 cloud-only
+users, 190 Microsoft 365 groups and 190 assigned security groups), checkpointed; every test
+rolls back to it, breaks the tenant through Graph (``$batch`` for the mass writes), plans,
+executes, and compares the live tenant (read back through plain Graph calls, not the
+engine) with the snapshot object by object: ids, every selected property a restore writes
+(not those the type strips on update, which Graph computes or refuses), and relationship
+edge ids.
 
 1. mass soft deletion of 20 % of the cloud-only users and of the Microsoft 365 groups;
-2. attribute tampering of 15 cloud users and 5 assigned security groups;
+2. attribute tampering of 1,000 cloud users and 100 groups: strings, ``accountEnabled``,
+   ``businessPhones``, Microsoft 365 group visibility;
 3. membership sabotage, with and without ``remove_new``;
 4. the dry run equals the real run (items done, and writes in the emulator's log).
+
+The hard-deletion scenario is in ``test_restore_hard_deletion.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,189 +28,78 @@ from typing import Any
 
 import pytest
 
-from entra_backup.domain.object_types import by_name
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
-from entra_backup.services.restore.execute import execute_plan
-from entra_backup.services.restore.plan import RestoreOptions, make_plan
-from entra_backup.services.restore.report import RestoreReport
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
-from entra_backup.store.repository import Repository
-from entra_backup.store.snapshot import Snapshot
-from tests.services._backup_support import (
-    LiveGraph,
-    State,
-    Tenant,
-    backup,
-    graph_client,
-    new_repo,
-    snapshot_state,
+from tests.services._restore_support import (
+    Key,
+    RestoreWorld,
+    backed_up_world,
+    batch_writes,
+    key,
+    rolled_back,
+    writing,
 )
-from tests.support.live_emulator import LiveEmulator
 
 allow_weak_kdf_for_tests()
 
-PASSWORD = "Restore!2026-Scenario"
+USERS = 2500
+"""Enough for 1,000 cloud-only users to tamper with (the generator makes about 44 % of
+its users cloud-only) and 100 writable groups."""
 CHECKPOINT = "scenarios-backed-up"
 COMPARED = ("users", "groups")
-RESTORED = ("users", "groups")
-Key = tuple[str, str, str, str | None]
-"""(action, type, object id, relationship) of a plan item."""
-
-
-def key(item: PlanItem) -> Key:
-    return (item.action.value, item.type, item.object_id, item.relationship)
-
-
-def writing(plan: RestorePlan) -> list[PlanItem]:
-    return [i for i in plan.items if i.action is not Action.SKIP]
-
-
-@dataclass
-class World:
-    live: LiveEmulator
-    repo: Repository
-    snapshot: Snapshot
-    stored: State
-    tenant: Tenant
-
-    @property
-    def graph(self) -> LiveGraph:
-        return self.tenant.graph
-
-    def plan(self, **options: Any) -> RestorePlan:
-        async def go() -> RestorePlan:
-            async with graph_client(self.live) as client:
-                return await make_plan(client, self.repo, self.snapshot,
-                                       RestoreOptions(types=RESTORED, **options))
-        return asyncio.run(go())
-
-    def execute(self, plan: RestorePlan, journal: Path) -> RestoreReport:
-        async def go() -> RestoreReport:
-            async with graph_client(self.live) as client:
-                return await execute_plan(client, self.repo, self.snapshot, plan, journal,
-                                          default_password=PASSWORD)
-        return asyncio.run(go())
-
-    def log(self) -> list[dict[str, Any]]:
-        """Every Graph request served (a $batch and each of its inner requests)."""
-        return list(self.live.control("GET", "/log"))
-
-    # --- picking what Graph lets a restore write ---------------------------------------
-
-    def cloud_users(self) -> list[str]:
-        return sorted(i for i, u in self.stored["users"].items()
-                      if not u["onPremisesSyncEnabled"])
-
-    def unified_groups(self) -> list[str]:
-        return sorted(i for i, g in self.stored["groups"].items()
-                      if "Unified" in g["groupTypes"] and not g["onPremisesSyncEnabled"]
-                      and "DynamicMembership" not in g["groupTypes"])
-
-    def assigned_security_groups(self) -> list[str]:
-        return sorted(i for i, g in self.stored["groups"].items()
-                      if g["securityEnabled"] and not g["mailEnabled"] and not g["groupTypes"]
-                      and not g["onPremisesSyncEnabled"] and not g["isAssignableToRole"])
-
-    def members(self, group: str) -> list[str]:
-        return sorted(m["id"] for m in self.stored["groups"][group]["members"])
-
-    # --- the comparison ----------------------------------------------------------------
-
-    def differences(self) -> list[str]:
-        """Live tenant vs snapshot for users and groups: ids, restored properties, edges."""
-        live = self.tenant.state(COMPARED)
-        found: list[str] = []
-        for name in COMPARED:
-            object_type = by_name(name)
-            actions = {p for p, _ in object_type.property_actions}
-            properties = [p for p in object_type.select
-                          if p not in object_type.strip_on_update or p in actions]
-            relationships = [r.name for r in object_type.relationships]
-            want, got = self.stored[name], live[name]
-            found += [f"{name}/{i}: in the snapshot, not live"
-                      for i in sorted(set(want) - set(got))]
-            found += [f"{name}/{i}: live, not in the snapshot"
-                      for i in sorted(set(got) - set(want))]
-            for object_id in sorted(set(want) & set(got)):
-                a, b = want[object_id], got[object_id]
-                for prop in properties:
-                    if a.get(prop) != b.get(prop):
-                        found.append(f"{name}/{object_id}.{prop}: snapshot {a.get(prop)!r} "
-                                     f"!= live {b.get(prop)!r}")
-                for rel in relationships:
-                    if edge_ids(a.get(rel)) != edge_ids(b.get(rel)):
-                        found.append(f"{name}/{object_id}.{rel}: snapshot "
-                                     f"{edge_ids(a.get(rel))} != live {edge_ids(b.get(rel))}")
-        return found
-
-
-def edge_ids(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        value = [value]
-    return sorted(str(e["id"]) for e in value)
+TAMPERED_USERS = 1000
+TAMPERED_GROUPS = 100
 
 
 @pytest.fixture(scope="module")
-def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("restore-scenarios")
-    live = LiveEmulator.start(root / "emulator", users=60, seed=31, throttle="off")
-    graph = LiveGraph(live)
-    try:
-        repo = new_repo(root / "repo")
-        _, snapshot = asyncio.run(backup(live, repo))
-        live.control("POST", "/state/checkpoint", {"name": CHECKPOINT})
-        world = World(live, repo, snapshot, snapshot_state(repo, snapshot, COMPARED),
-                      Tenant(graph))
-        problems = world.differences()
+def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestoreWorld]:
+    with backed_up_world(tmp_path_factory.mktemp("restore-scenarios"), users=USERS, seed=31,
+                         checkpoint=CHECKPOINT, restored=COMPARED, compared=COMPARED,
+                         batched=True) as world:
+        problems = world.differences(COMPARED)
         assert not problems, "the comparison must hold before anything is broken:\n" + \
             "\n".join(problems[:20])
         yield world
-    finally:
-        graph.close()
-        live.stop()
 
 
 @pytest.fixture
-def world(backed_up: World) -> World:
-    backed_up.live.control("POST", "/state/rollback", {"name": CHECKPOINT})
-    backed_up.live.control("POST", "/settings", {"replication_lag_seconds": 0})
-    backed_up.tenant.ghost_edges.clear()
-    backed_up.tenant.soft_deleted.clear()
-    return backed_up
+def world(backed_up: RestoreWorld) -> RestoreWorld:
+    return rolled_back(backed_up)
 
 
-def assert_equal_to_snapshot(world: World) -> None:
-    problems = world.differences()
+def assert_equal_to_snapshot(world: RestoreWorld) -> None:
+    problems = world.differences(COMPARED)
     assert not problems, "\n".join(problems[:40])
 
 
 # --- 1. mass soft deletion -------------------------------------------------------------
 
 
-def mass_delete(world: World) -> tuple[list[str], list[str]]:
+def mass_delete(world: RestoreWorld) -> tuple[list[str], list[str]]:
     """Soft-delete every fifth cloud-only user and every fifth Microsoft 365 group."""
     users = world.cloud_users()
     groups = world.unified_groups()
     doomed_users = users[::5]
     doomed_groups = groups[::5]
-    assert len(doomed_users) == math.ceil(len(users) / 5) >= 5
-    assert doomed_groups, "the generated tenant should have Microsoft 365 groups"
-    for user in doomed_users:
-        world.graph.call("DELETE", f"users/{user}", expect=204)
-    for group in doomed_groups:
-        world.graph.call("DELETE", f"groups/{group}", expect=204)
-        assert world.graph.get_or_none(f"directory/deletedItems/{group}") is not None
+    assert len(doomed_users) == math.ceil(len(users) / 5) >= 200
+    assert len(doomed_groups) == math.ceil(len(groups) / 5) >= 20
+    batch_writes(world.graph, [{"method": "DELETE", "url": f"{kind}/{object_id}"}
+                               for kind, ids in (("users", doomed_users),
+                                                 ("groups", doomed_groups))
+                               for object_id in ids])
+    binned = {i["id"] for i in world.graph.iterate(
+        "directory/deletedItems/microsoft.graph.group", {"$select": "id", "$top": "999"})}
+    assert set(doomed_groups) <= binned, "Microsoft 365 groups go to the recycle bin"
     return doomed_users, doomed_groups
 
 
-def test_mass_soft_deletion_is_undone_with_the_same_ids(world: World, tmp_path: Path) -> None:
+def test_mass_soft_deletion_is_undone_with_the_same_ids(world: RestoreWorld,
+                                                        tmp_path: Path) -> None:
     users, groups = mass_delete(world)
     gone = {f"{t}/{i}: in the snapshot, not live" for t, ids in (("users", users),
                                                                 ("groups", groups))
             for i in ids}
-    assert gone <= set(world.differences()), "the comparison sees the deletions"
+    assert gone <= set(world.differences(COMPARED)), "the comparison sees the deletions"
 
     plan = world.plan()
 
@@ -223,30 +117,57 @@ def test_mass_soft_deletion_is_undone_with_the_same_ids(world: World, tmp_path: 
 # --- 2. attribute tampering ------------------------------------------------------------
 
 
-def test_tampered_attributes_are_set_back(world: World, tmp_path: Path) -> None:
-    users = world.cloud_users()[-15:]
-    groups = world.assigned_security_groups()[:5]
-    assert (len(users), len(groups)) == (15, 5)
+def tamper(world: RestoreWorld) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Change, through ``$batch``, properties a restore writes back on 1,000 cloud users
+    (strings; ``businessPhones`` on every third, ``accountEnabled`` flipped on every
+    fourth) and on 50 Microsoft 365 and 50 assigned security groups (strings; the
+    visibility of the Microsoft 365 ones). Returns (type, id) -> the properties that now
+    differ from the snapshot."""
+    users = world.cloud_users()[:TAMPERED_USERS]
+    half = TAMPERED_GROUPS // 2
+    unified, security = world.unified_groups()[:half], world.assigned_security_groups()[:half]
+    assert (len(users), len(unified), len(security)) == (TAMPERED_USERS, half, half)
+    changes: dict[tuple[str, str], dict[str, Any]] = {}
     for n, user in enumerate(users):
-        world.tenant.patch(f"users/{user}", {"jobTitle": f"Tampered {n}",
-                                             "department": "Tampering",
-                                             "officeLocation": f"Room {n}"})
-    for n, group in enumerate(groups):
-        world.tenant.patch(f"groups/{group}", {"description": f"tampered {n}"})
-    assert {d.split(":")[0] for d in world.differences()} == \
-        {f"users/{u}.{p}" for u in users for p in ("department", "jobTitle", "officeLocation")} \
-        | {f"groups/{g}.description" for g in groups}, "the comparison sees the tampering"
+        stored = world.stored["users"][user]
+        change: dict[str, Any] = {"jobTitle": f"Tampered {n}", "department": "Tampering",
+                                  "city": f"Nowhere {n % 7}"}
+        if n % 3 == 0:
+            change["businessPhones"] = [f"+1 555 01{n % 100:02d}"]
+        if n % 4 == 0:
+            change["accountEnabled"] = not stored["accountEnabled"]
+        changes[("users", user)] = change
+    for n, group in enumerate(unified + security):
+        stored = world.stored["groups"][group]
+        change = {"description": f"tampered {n}",
+                  "displayName": f"{stored['displayName']} (tampered)"}
+        if group in unified:
+            change["visibility"] = "Public" if stored["visibility"] == "Private" else "Private"
+        changes[("groups", group)] = change
+    batch_writes(world.graph, [{"method": "PATCH", "url": f"{kind}/{object_id}", "body": body}
+                               for (kind, object_id), body in changes.items()])
+    return {(kind, object_id): tuple(sorted(
+        p for p, v in body.items() if world.stored[kind][object_id].get(p) != v))
+        for (kind, object_id), body in changes.items()}
+
+
+def test_tampered_attributes_are_set_back(world: RestoreWorld, tmp_path: Path) -> None:
+    tampered = tamper(world)
+    assert {d.split(":")[0] for d in world.differences(COMPARED)} == \
+        {f"{kind}/{object_id}.{p}" for (kind, object_id), properties in tampered.items()
+         for p in properties}, "the comparison sees the tampering"
+    assert any("accountEnabled" in p for p in tampered.values())
+    assert any("businessPhones" in p for p in tampered.values())
 
     plan = world.plan()
 
     assert {(*key(i), i.properties) for i in plan.items} == \
-        {("update", "users", u, None, ("department", "jobTitle", "officeLocation"))
-         for u in users} | \
-        {("update", "groups", g, None, ("description",)) for g in groups}
+        {("update", kind, object_id, None, properties)
+         for (kind, object_id), properties in tampered.items()}
     assert all(i.live_id == i.object_id and i.writes == 1 for i in plan.items)
     report = world.execute(plan, tmp_path / "journal.jsonl")
     assert report.ok, report.failed
-    assert report.counts["done"] == 20
+    assert report.counts["done"] == TAMPERED_USERS + TAMPERED_GROUPS
     assert_equal_to_snapshot(world)
 
 
@@ -261,7 +182,7 @@ class Sabotage:
     attacker: str
 
 
-def sabotage(world: World) -> Sabotage:
+def sabotage(world: RestoreWorld) -> Sabotage:
     """Two members out of each of two assigned groups, and a new user into the first."""
     first, second = [g for g in world.assigned_security_groups()
                      if len(world.members(g)) >= 4][:2]
@@ -280,9 +201,9 @@ def expected_readds(done: Sabotage) -> set[tuple[Key, tuple[str, ...]]]:
 
 
 def test_membership_sabotage_is_undone_and_the_attacker_removed_on_request(
-        world: World, tmp_path: Path) -> None:
+        world: RestoreWorld, tmp_path: Path) -> None:
     done = sabotage(world)
-    assert {d.split(":")[0] for d in world.differences()} == \
+    assert {d.split(":")[0] for d in world.differences(COMPARED)} == \
         {f"groups/{g}.members" for g in done.removed} | {f"users/{done.attacker}"}
 
     keeping = world.plan()
@@ -332,7 +253,8 @@ def writes_logged(records: list[dict[str, Any]]) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("scenario", ["mass-deletion", "membership-sabotage"])
-def test_the_dry_run_equals_the_real_run(world: World, tmp_path: Path, scenario: str) -> None:
+def test_the_dry_run_equals_the_real_run(world: RestoreWorld, tmp_path: Path,
+                                         scenario: str) -> None:
     if scenario == "mass-deletion":
         mass_delete(world)
         plan = world.plan()

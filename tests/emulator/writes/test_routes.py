@@ -2,7 +2,8 @@
 
 The endpoint list (Dev Proxy's database) holds navigable paths; actions such as
 ``addPassword`` and per-target ``$ref`` deletes are matched against the request URLs of
-Microsoft's documentation examples instead.
+Microsoft's documentation examples instead (an example on ``/me`` stands for
+``/users/{id}``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def _documented() -> set[str]:
         url = mock["request"]["url"]
         if "/v1.0/" in url:
             paths.add("/" + url.split("/v1.0/", 1)[1].split("?", 1)[0])
+    # Examples often call an action on /me, the signed-in user: /users/{id} for an app.
+    paths |= {"/users/*/" + p.removeprefix("/me/") for p in paths if p.startswith("/me/")}
     return {p.lower() for p in paths}
 
 

@@ -29,6 +29,14 @@ edges (Graph documents it), so they get none; edges to objects that cannot come 
 left out, since one bad reference fails a whole ``@odata.bind`` of 20. Objects created after
 the snapshot are removed only with ``remove_new``.
 
+References held in properties: a live object whose stored writable properties name an
+object the plan re-creates (or that a live object stands for) still holds the old id, which
+Graph keeps in, for one, a Conditional Access policy's include and exclude lists. Such an
+object gets an ``update`` of those properties (also under ``deleted_only``, like an edge to
+a re-created object), which the executor writes through its id map. Only the GUIDs of each
+live object's writable properties are kept while the types are planned
+(:meth:`_Planner.note_references`), so the check costs little memory on large tenants.
+
 ``live_state`` holds per type a digest of the live documents the plan was computed
 against, so a saved plan is refused later if the tenant changed
 (``domain.restore.plan.changed_types``; :func:`live_digest` and :func:`read_live` compute
@@ -40,9 +48,11 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from itertools import chain
 from typing import Any, Literal, Protocol, get_args
 
@@ -63,6 +73,7 @@ from entra_backup.domain.restore.plan import REPORT_ONLY, Action, CaState, PlanI
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services.live_tenant import read_live_tenant
+from entra_backup.services.restore.ids import remap_ids
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
@@ -78,6 +89,8 @@ SETTINGS_SKIPPED = "settings are kept as they are (--settings skip)"
 MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-only in "
                 "Graph")
 DYNAMIC_MEMBERS = "members of a dynamic group follow its rule"
+NAMES_RECREATED = "names objects this restore re-creates (new ids)"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _KNOWN = frozenset(names())
 
 
@@ -293,6 +306,7 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
+    planner.plan_references()
     if options.relationships:
         planner.plan_edges()
     return RestorePlan(tenant=tenant, snapshot=snapshot_id,
@@ -363,10 +377,13 @@ def _actions(object_type: ObjectType) -> frozenset[str]:
 
 
 def changed_properties(object_type: ObjectType, stored: Mapping[str, Any],
-                       live: Mapping[str, Any]) -> tuple[str, ...]:
+                       live: Mapping[str, Any], standing: Mapping[str, str] | None = None
+                       ) -> tuple[str, ...]:
     """The stored properties a restore writes back because the live object differs:
     not relationships, not annotations, not stripped on update, except those written
-    through an action (``assignedLicenses``)."""
+    through an action (``assignedLicenses``). ``standing`` (lower-cased old id -> live
+    id) maps the ids of objects a live one stands for before comparing, so a reference
+    an earlier restore already rewrote is no difference."""
     relationships = {r.name for r in object_type.relationships}
     actions = _actions(object_type)
     found = []
@@ -375,7 +392,8 @@ def changed_properties(object_type: ObjectType, stored: Mapping[str, Any],
             continue
         if key in object_type.strip_on_update and key not in actions:
             continue
-        if key not in live or not _same(stored[key], live[key]):
+        value = remap_ids(stored[key], standing) if standing else stored[key]
+        if key not in live or not _same(value, live[key]):
             found.append(key)
     return tuple(found)
 
@@ -388,6 +406,45 @@ def _any_difference(object_type: ObjectType, stored: Mapping[str, Any],
     return relationships and any(
         r.restorable and not _same(stored.get(r.name), live.get(r.name))
         for r in object_type.relationships)
+
+
+@cache
+def _unwritten_by_name(type_name: str) -> frozenset[str]:
+    object_type = by_name(type_name)
+    return frozenset({r.name for r in object_type.relationships}
+                     | object_type.strip_on_update | _actions(object_type))
+
+
+def _unwritten(object_type: ObjectType) -> frozenset[str]:
+    """Stored keys an update never writes as a property: relationships, properties
+    stripped on update, those written through an action."""
+    return _unwritten_by_name(object_type.name)
+
+
+def _reference_properties(object_type: ObjectType, document: Mapping[str, Any]
+                          ) -> list[str]:
+    """The stored properties an update writes with the ids remapped (not annotations)."""
+    unwritten = _unwritten(object_type)
+    return [key for key in document if key not in unwritten and not key.startswith("@")]
+
+
+def _collect_guids(value: Any, found: set[str]) -> None:
+    """Add every GUID (lower case) in a value, alone or inside a string (``api://{appId}``)."""
+    if isinstance(value, str):
+        if len(value) >= 36:
+            found.update(g.lower() for g in _GUID.findall(value))
+    elif isinstance(value, list):
+        for item in value:
+            _collect_guids(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_guids(item, found)
+
+
+def _guids(value: Any) -> set[str]:
+    found: set[str] = set()
+    _collect_guids(value, found)
+    return found
 
 
 def _edge_target(relationship: Relationship, edge: Mapping[str, Any]) -> str:
@@ -437,8 +494,16 @@ class _Planner:
         self.outcomes: dict[str, Outcome] = {}
         self.matched: dict[str, str] = {}
         """Stored id -> the live id it was matched with by natural key."""
+        self.standing: dict[str, str] = {}
+        """``matched`` by lower-cased stored id, to rewrite references with."""
         self.work: list[_EdgeWork] = []
         self.in_bin: set[str] = {i for items in live.recycle_bin.values() for i in items}
+        self.references: list[tuple[ObjectType, str, frozenset[str], frozenset[str]]] = []
+        """Live objects whose writable stored properties hold GUIDs: (type, id, those
+        GUIDs, the GUIDs of the same properties live)."""
+        self._guid_sets: dict[frozenset[str], frozenset[str]] = {}
+        self.recreated_app_ids: set[str] = set()
+        """appIds (lower case) of the applications the plan re-creates."""
 
     # --- objects ---------------------------------------------------------------------------
 
@@ -499,12 +564,13 @@ class _Planner:
         if not self.options.deleted_only:
             self._update(object_type, object_id, stored, live, live_id=object_id,
                          why="differs from the snapshot")
+        self.note_references(object_type, object_id, stored, live)
         self._remember_edges(object_type, object_id, stored, live, outcome="live",
                              live_id=object_id)
 
     def _update(self, object_type: ObjectType, object_id: str, stored: Document,
                 live: Document, *, live_id: str, why: str, always: bool = False) -> None:
-        properties = changed_properties(object_type, stored, live)
+        properties = changed_properties(object_type, stored, live, self.standing)
         if not properties and not always:
             return
         actions = [p for p in properties if p in _actions(object_type)]
@@ -584,6 +650,7 @@ class _Planner:
             return
         self.outcomes[object_id] = "matched"
         self.matched[object_id] = live_id
+        self.standing[object_id.lower()] = live_id
         if not self.options.deleted_only:
             self._update(object_type, object_id, stored, live, live_id=live_id, why=why,
                          always=deleted_only_skips)
@@ -592,6 +659,8 @@ class _Planner:
 
     def _recreate(self, object_type: ObjectType, object_id: str, stored: Document) -> None:
         self.outcomes[object_id] = "recreate"
+        if object_type.name == "applications" and isinstance(stored.get("appId"), str):
+            self.recreated_app_ids.add(stored["appId"].lower())
         actions = _actions(object_type)
         left_out = tuple(sorted(k for k in stored if k in object_type.strip_on_create
                                 and k not in actions))
@@ -622,6 +691,64 @@ class _Planner:
         self._add(PlanItem(Action.REMOVE, object_type.name, object_id,
                            f"created after the snapshot (--remove-new); {fate}",
                            display_name=_display(live), live_id=object_id))
+
+    # --- references held in properties -----------------------------------------------------
+
+    def note_references(self, object_type: ObjectType, object_id: str, stored: Document,
+                        live: Document) -> None:
+        """Keep the GUIDs of a live object's writable stored properties, and those of its
+        live ones (one shared set per distinct value, so a million licensed users cost a
+        few sets)."""
+        unwritten = _unwritten(object_type)
+        found: set[str] = set()
+        now: set[str] = set()
+        for name, value in stored.items():
+            if name not in unwritten and not name.startswith("@"):
+                _collect_guids(value, found)
+                _collect_guids(live.get(name), now)
+        found.discard(object_id.lower())
+        if found:
+            self.references.append((object_type, object_id, self._shared(found),
+                                    self._shared(now)))
+
+    def _shared(self, guids: set[str]) -> frozenset[str]:
+        frozen = frozenset(guids)
+        return self._guid_sets.setdefault(frozen, frozen)
+
+    def plan_references(self) -> None:
+        """An ``update`` of the properties of live objects that name re-created objects, or
+        objects a live one stands for while the live value does not name that one yet
+        (the old ids do not exist any more)."""
+        recreated = {i.lower() for i, fate in self.outcomes.items() if fate == "recreate"} \
+            | self.recreated_app_ids
+        standing = {old: new.lower() for old, new in self.standing.items()}
+        if not recreated and not standing:
+            return
+
+        def stale(guids: Iterable[str], now: frozenset[str]) -> bool:
+            return any(g in recreated or (g in standing and standing[g] not in now)
+                       for g in guids)
+
+        updates = {(i.type, i.object_id): n for n, i in enumerate(self.items)
+                   if i.action is Action.UPDATE}
+        for object_type, object_id, guids, now in self.references:
+            if not stale(guids, now):
+                continue
+            stored = self.stored.get(object_type.name, object_id) or {}
+            naming = tuple(sorted(p for p in _reference_properties(object_type, stored)
+                                  if stale(_guids(stored[p]), now)))
+            position = updates.get((object_type.name, object_id))
+            if position is not None:
+                item = self.items[position]
+                properties = tuple(sorted(set(item.properties) | set(naming)))
+                self.items[position] = replace(
+                    item, properties=properties, writes=max(item.writes, 1),
+                    reason=f"{item.reason}; {NAMES_RECREATED}: {', '.join(naming)}")
+                continue
+            self._add(PlanItem(Action.UPDATE, object_type.name, object_id,
+                               f"{NAMES_RECREATED}: {', '.join(naming)}",
+                               display_name=_display(stored), live_id=object_id,
+                               properties=naming))
 
     # --- relationships ---------------------------------------------------------------------
 

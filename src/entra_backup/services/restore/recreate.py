@@ -11,7 +11,9 @@ Per type: users get a new ``passwordProfile`` with the run's default password an
 forced change; Conditional Access policies start in report-only state unless the run
 keeps the backed-up state (a disabled one stays disabled); an application's
 ``api://{appId}`` identifier URIs are set after the create, with the new ``appId``;
-certificates whose key was not backed up are left out and noted.
+certificates whose key was not backed up are left out and noted. Licences of a user or
+group are assigned right after the create through ``assignLicense`` (the user's
+``usageLocation`` travels in the create body, as Graph requires it first).
 
 Re-creations of one directory type are independent of each other, so
 :func:`recreate_batch` sends fresh ones twenty to a ``$batch``; :func:`recreate` sends one
@@ -37,6 +39,7 @@ from entra_backup.services.restore.ids import DependencyFailed, body_ids
 from entra_backup.services.restore.journal import FINISHED, STARTED, JournalEntry
 from entra_backup.services.restore.report import DONE, FAILED, NEEDS_ENABLING, NEEDS_SECRETS
 from entra_backup.services.restore.requests import FATAL, first_line, is_lag
+from entra_backup.services.restore.simple_items import license_change
 
 
 @dataclass
@@ -151,22 +154,29 @@ async def _complete(ctx: RunContext, item: PlanItem, creation: _Creation, new_id
     if old_app_id and new_app_id and later.get("identifierUris"):
         later["identifierUris"] = [uri.replace(old_app_id, new_app_id)
                                    for uri in later["identifierUris"]]
-    if not later:
-        return outcome
     object_type = creation.object_type
-    if object_type.derived_types and "@odata.type" in creation.document:
+    if object_type.derived_types and later and "@odata.type" in creation.document:
         later = {"@odata.type": creation.document["@odata.type"], **later}
-    path = f"{object_type.path}/{new_id}"
-    try:
-        await ctx.lagging(partial(ctx.client.patch, path, later), [new_id])
-    except FATAL:
-        raise
-    except GraphClientError as exc:
-        # Created, so the id stays mapped; a new run sends only this PATCH again.
-        outcome.outcome = FAILED
-        outcome.reason = (f"created as {new_id}, but setting "
-                          f"{', '.join(sorted(creation.later))} failed: {first_line(exc)}")
-        outcome.error = exc
+    steps = [(", ".join(sorted(creation.later)),
+              partial(ctx.client.patch, f"{object_type.path}/{new_id}", later))] if later else []
+    licences = creation.document.get("assignedLicenses")
+    action = dict(object_type.property_actions).get("assignedLicenses")
+    change = license_change(licences, None) if action else None
+    if action and change is not None:
+        steps.append(("assignedLicenses", partial(ctx.client.post, action.format(id=new_id),
+                                                  change)))
+    for what, send in steps:
+        try:
+            await ctx.lagging(send, [new_id])
+        except FATAL:
+            raise
+        except GraphClientError as exc:
+            # Created, so the id stays mapped; a new run sends only these steps again.
+            outcome.outcome = FAILED
+            outcome.reason = f"created as {new_id}, but setting {what} failed: " \
+                f"{first_line(exc)}"
+            outcome.error = exc
+            break
     return outcome
 
 
@@ -210,10 +220,6 @@ def _user_body(creation: _Creation, default_password: str) -> None:
         body["identities"] = identities
     else:
         body.pop("identities", None)
-    licences = [str(lic.get("skuId")) for lic in creation.document.get("assignedLicenses")
-                or [] if isinstance(lic, dict)]
-    if licences:
-        notes.append(f"licences to assign again: {', '.join(licences)}")
     notes.append("new password: the default one, to be changed at the next sign-in; "
                  "authentication methods must be registered again")
 

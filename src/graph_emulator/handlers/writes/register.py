@@ -16,7 +16,7 @@ from graph_emulator.model.kinds import KINDS
 from graph_emulator.protocol import GraphResponse
 from graph_emulator.routing import Router
 
-from . import applications, grants, groups, links, policies, roles, units, users
+from . import applications, grants, groups, licences, links, policies, roles, units, users
 
 ASSIGN = KINDS["appRoleAssignments"].write
 CA_LANE = "conditionalAccess"
@@ -85,6 +85,11 @@ def _register_actions(router: Router) -> None:
                    resource_units=1)
         router.add("DELETE", path + "/{assignment}",
                    partial(grants.remove_assignment, kind=kind, side="principalId"), ASSIGN,
+                   resource_units=1)
+    for kind, write in (("users", "User.ReadWrite.All"), ("groups", "Group.ReadWrite.All")):
+        router.add("POST", KINDS[kind].path + "/{id}/assignLicense",
+                   partial(licences.assign_license, kind=kind),
+                   ("LicenseAssignment.ReadWrite.All", write, "Directory.ReadWrite.All"),
                    resource_units=1)
     scoped = "/directory/administrativeUnits/{id}/scopedRoleMembers"
     permissions = KINDS["scopedRoleMembers"].write

@@ -1,7 +1,13 @@
 """Role writes: custom role definitions, role assignments, AU-scoped role members
 (rbacapplication-post-roledefinitions, unifiedroledefinition-update and -delete,
 rbacapplication-post-roleassignments, unifiedroleassignment-delete,
-administrativeunit-post-scopedrolemembers)."""
+administrativeunit-post-scopedrolemembers).
+
+A tenant-wide assignment of a built-in role and a member of its activated directory role
+are one fact seen through two APIs (graph-facts 5.6: the legacy ``directoryRoles/{id}/
+members`` and the unified RBAC API): creating the assignment adds the principal to the
+directory role, activating the role from its template when no one held it yet, and
+deleting it removes the principal again."""
 
 from __future__ import annotations
 
@@ -98,13 +104,59 @@ def create_assignment(ctx: Context) -> GraphResponse:
                              "A conflicting object with one or more of the specified property "
                              "values is present in the directory.")
     entry = add_object(ctx, "roleAssignments", {**body, "id": new_opaque_id()})
+    role = _directory_role(ctx, definition, body["directoryScopeId"], activate=True)
+    if role is not None:
+        ctx.directory.link("members", role.id, str(body["principalId"]))
     return created(ctx, entry)
+
+
+def _directory_role(ctx: Context, definition: Entry, scope: Any, *,
+                    activate: bool) -> Entry | None:
+    """The activated directory role a tenant-wide assignment of a built-in role makes its
+    principal a member of (activated from the template if ``activate``); None for custom
+    roles and narrower scopes."""
+    if scope != "/" or not definition.data.get("isBuiltIn"):
+        return None
+    template = definition.data.get("templateId") or definition.id
+    for role in ctx.directory.entries("directoryRoles"):
+        if role.data.get("roleTemplateId") == template:
+            return role
+    if not activate:
+        return None
+    return add_object(ctx, "directoryRoles", {
+        "id": new_id(), "deletedDateTime": None, "roleTemplateId": template,
+        "displayName": definition.data.get("displayName"),
+        "description": definition.data.get("description")})
 
 
 def delete_assignment(ctx: Context) -> GraphResponse:
     """``DELETE /roleManagement/directory/roleAssignments/{id}``; 204."""
-    ctx.directory.hard_delete(get_entry(ctx, "roleAssignments", ctx.params["id"]))
+    entry = get_entry(ctx, "roleAssignments", ctx.params["id"])
+    definition = _definition_or_none(ctx, str(entry.data.get("roleDefinitionId")))
+    ctx.directory.hard_delete(entry)
+    role = None if definition is None else _directory_role(
+        ctx, definition, entry.data.get("directoryScopeId"), activate=False)
+    principal = str(entry.data.get("principalId"))
+    if role is not None and not _still_assigned(ctx, principal, definition):
+        ctx.directory.unlink("members", role.id, principal)
     return no_content()
+
+
+def _definition_or_none(ctx: Context, definition_id: str) -> Entry | None:
+    try:
+        return _definition(ctx, definition_id)
+    except GraphError:
+        return None
+
+
+def _still_assigned(ctx: Context, principal: str, definition: Entry | None) -> bool:
+    """Whether another tenant-wide assignment gives ``principal`` the same role."""
+    if definition is None:
+        return False
+    ids = (definition.id, definition.data.get("templateId"))
+    return any(other.data.get("roleDefinitionId") in ids
+               and other.data.get("directoryScopeId") == "/"
+               for other in ctx.directory.find("roleAssignments", "principalId", principal))
 
 
 def create_scoped_member(ctx: Context) -> GraphResponse:
