@@ -169,7 +169,8 @@ class World:
         return asyncio.run(go())
 
     def writes(self) -> int:
-        return sum(1 for r in self.live.control("GET", "/log") if r["method"] != "GET")
+        return sum(1 for r in self.live.control("GET", "/log")
+                   if r["method"] != "GET" and r["path"] != "/$batch")
 
     def count(self, path: str, filter_: str) -> int:
         return len(self.graph.iterate(path, {"$filter": filter_, "$select": "id"}))

@@ -279,7 +279,37 @@ def resolve_selection(repo: Repository, snapshot: Snapshot, options: RestoreOpti
         among = f" among {', '.join(options.types)}" if options.types else ""
         raise UsageError(f"snapshot {snapshot.short_id} holds no object{among} with the "
                          f"id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
-    return restore_order(t for t in chosen if t.name in found), found
+    if options.relationships:
+        _add_dependents(stored, found)
+    return restore_order(by_name(name) for name in found), found
+
+
+DEPENDENTS = (("roleAssignments", ("principalId",)),
+              ("oauth2PermissionGrants", ("principalId", "clientId")))
+"""Types whose objects exist for a principal (its role assignments, the delegated grants
+it holds or its app is given): chosen objects bring theirs along."""
+
+
+def _add_dependents(stored: DocumentSource, found: dict[str, set[str]]) -> None:
+    """Add to ``found`` the stored role assignments and delegated grants of the chosen
+    objects, so restoring one user brings back its roles and consents too."""
+    chosen = {object_id for ids in found.values() for object_id in ids}
+    for type_name, properties in DEPENDENTS:
+        for object_id, document in stored.objects(type_name):
+            if any(document.get(name) in chosen for name in properties):
+                found.setdefault(type_name, set()).add(object_id)
+
+
+def edge_sources(stored: SnapshotDocuments, types: Iterable[ObjectType],
+                 object_ids: Mapping[str, set[str]] | None) -> tuple[ObjectType, ...]:
+    """The stored types whose objects hold edges to the chosen objects but are not all
+    chosen themselves: groups for the memberships of users restored alone, for one.
+    Their live side is read too, so that those edges are planned
+    (:meth:`_Planner.plan_reverse_edges`)."""
+    whole = set() if object_ids is not None else {t.name for t in types}
+    return tuple(t for t in TYPES if t.name not in whole and stored.holds(t.name)
+                 and t.restore_strategy is not RestoreStrategy.NOT_RESTORABLE
+                 and any(r.restorable for r in t.relationships))
 
 
 async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
@@ -290,24 +320,34 @@ async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
     ``known_ids`` (old id -> new id, from earlier restores' journals) lets an object an
     earlier restore re-created be matched instead of re-created again."""
     types, object_ids = resolve_selection(repo, snapshot, options)
-    live = await read_live(client, snapshot, types)
-    return plan_restore(SnapshotDocuments(repo, snapshot), live, tenant=snapshot.tenant,
-                        snapshot_id=snapshot.id, types=types, options=options,
-                        object_ids=object_ids, known_ids=known_ids)
+    stored = SnapshotDocuments(repo, snapshot)
+    sources = edge_sources(stored, types, object_ids) if options.relationships else ()
+    names = {t.name for t in types}
+    live = await read_live(client, snapshot,
+                           [*types, *(t for t in sources if t.name not in names)])
+    return plan_restore(stored, live, tenant=snapshot.tenant, snapshot_id=snapshot.id,
+                        types=types, options=options, object_ids=object_ids,
+                        known_ids=known_ids, edge_sources=sources)
 
 
 def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
                  types: Iterable[ObjectType], options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None = None,
                  known_ids: Mapping[str, str] | None = None,
+                 edge_sources: Iterable[ObjectType] = (),
                  now: datetime | None = None) -> RestorePlan:
-    """The plan from the stored and the live documents (pure: no I/O beyond the sources)."""
+    """The plan from the stored and the live documents (pure: no I/O beyond the sources).
+
+    ``edge_sources`` are types, not all chosen, whose objects' edges to the chosen
+    objects are planned too (see :func:`edge_sources`)."""
     planner = _Planner(stored, live, options, object_ids, known_ids or {})
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
     planner.plan_references()
     if options.relationships:
+        for object_type in edge_sources:
+            planner.plan_reverse_edges(object_type)
         planner.plan_edges()
     return RestorePlan(tenant=tenant, snapshot=snapshot_id,
                        created_at=(now or datetime.now(UTC)).isoformat(),
@@ -769,6 +809,49 @@ class _Planner:
             self.work.append(_EdgeWork(object_type, relationship, object_id,
                                        _display(stored), outcome, live_id, old, new,
                                        dynamic and relationship.name == "members"))
+
+    def plan_reverse_edges(self, object_type: ObjectType) -> None:
+        """Edges that live objects of ``object_type`` the plan does not cover hold to the
+        objects it does (a group's members, for users restored alone): only those edges
+        are compared, so nothing else of the source is touched. Sources created after the
+        snapshot count too (their edges to the chosen objects go with ``remove_new``)."""
+        targets = set(self.outcomes)
+        live_targets = targets | {self.matched[t] for t in targets if t in self.matched}
+        stored_ids = set()
+        for source_id, stored in self.stored.objects(object_type.name):
+            stored_ids.add(source_id)
+            self._reverse_source(object_type, source_id, stored, targets, live_targets)
+        if self.options.remove_new:
+            for source_id, _ in self.live.documents.objects(object_type.name):
+                if source_id not in stored_ids:
+                    self._reverse_source(object_type, source_id, {}, targets, live_targets)
+
+    def _reverse_source(self, object_type: ObjectType, source_id: str, stored: Document,
+                        targets: set[str], live_targets: set[str]) -> None:
+        if source_id in self.outcomes:
+            return  # planned with its own type
+        live = self.live.documents.get(object_type.name, source_id)
+        if live is None:
+            return  # the source is gone, and this restore does not bring it back
+        dynamic = object_type.name == "groups" and (_dynamic(stored) or _dynamic(live))
+        found: list[_EdgeWork] = []
+        for relationship in object_type.relationships:
+            if not relationship.restorable:
+                continue
+            old = [e for e in _edges(relationship, stored.get(relationship.name))
+                   if _edge_target(relationship, e) in targets]
+            new = [e for e in _edges(relationship, live.get(relationship.name))
+                   if _edge_target(relationship, e) in live_targets]
+            if (old or new) and not _same(old, new):
+                found.append(_EdgeWork(object_type, relationship, source_id,
+                                       _display(stored or live), "live", source_id, old,
+                                       new, dynamic and relationship.name == "members"))
+        reason = skip_reason(object_type, stored) or skip_reason(object_type, live) \
+            if stored else skip_reason(object_type, live)
+        if found and reason is not None:
+            self._skip(object_type, source_id, stored or live, reason, source_id)
+        elif found:
+            self.work += found
 
     def plan_edges(self) -> None:
         for work in self.work:
