@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""A directory object id (or appId) wherever it appears in a value."""
 
 
 class DependencyFailed(Exception):
@@ -85,8 +86,8 @@ def remap_ids(value: Any, mapping: Mapping[str, str]) -> Any:
         hit = mapping.get(value.lower())
         if hit is not None:
             return hit
-        if _GUID.search(value):
-            return _GUID.sub(lambda m: mapping.get(m.group(0).lower(), m.group(0)), value)
+        if GUID.search(value):
+            return GUID.sub(lambda m: mapping.get(m.group(0).lower(), m.group(0)), value)
         return value
     if isinstance(value, list):
         return [remap_ids(v, mapping) for v in value]
@@ -100,7 +101,7 @@ def body_ids(value: Any) -> list[str]:
     found: list[str] = []
     if isinstance(value, str):
         found.append(value)
-        found.extend(m.group(0).lower() for m in _GUID.finditer(value))
+        found.extend(m.group(0).lower() for m in GUID.finditer(value))
     elif isinstance(value, list):
         for v in value:
             found.extend(body_ids(v))

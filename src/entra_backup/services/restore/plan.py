@@ -48,7 +48,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -73,7 +72,7 @@ from entra_backup.domain.restore.plan import REPORT_ONLY, Action, CaState, PlanI
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services.live_tenant import read_live_tenant
-from entra_backup.services.restore.ids import remap_ids
+from entra_backup.services.restore.ids import GUID, remap_ids
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
@@ -90,7 +89,6 @@ MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-on
                 "Graph")
 DYNAMIC_MEMBERS = "members of a dynamic group follow its rule"
 NAMES_RECREATED = "names objects this restore re-creates (new ids)"
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _KNOWN = frozenset(names())
 
 
@@ -472,7 +470,7 @@ def _collect_guids(value: Any, found: set[str]) -> None:
     """Add every GUID (lower case) in a value, alone or inside a string (``api://{appId}``)."""
     if isinstance(value, str):
         if len(value) >= 36:
-            found.update(g.lower() for g in _GUID.findall(value))
+            found.update(g.lower() for g in GUID.findall(value))
     elif isinstance(value, list):
         for item in value:
             _collect_guids(item, found)
