@@ -191,10 +191,13 @@ def test_recreating_users_without_a_usable_default_password_writes_nothing(
     assert_one_line_error(refused, 2, contains=contains)
     assert setting.writes() == before
     assert _users_named(setting, upn) == []
-    # Given a password, the same restore re-creates the user.
-    done = cli.run(*args[:6], "--default-password-env", PASSWORD_VARIABLE, "--json")
+    # Given a password, the same restore re-creates the user, with one progress bar on
+    # stderr and the summary on stdout.
+    done = cli.run(*args[:6], "--default-password-env", PASSWORD_VARIABLE)
     assert done.code == 0, str(done)
-    assert setting.user in done.json()["id_map"]
+    assert "restoring" in done.err and " 0 failed" in done.err, done.err
+    summary = next(line for line in done.out.splitlines() if line.startswith("Restore "))
+    assert summary.endswith(" done, 0 skipped, 0 failed."), summary
     assert len(_users_named(setting, upn)) == 1
 
 

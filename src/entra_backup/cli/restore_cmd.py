@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,9 +27,10 @@ from rich.table import Table
 
 from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.restore_progress import RestoreBar
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, CaState, PlanItem, RestorePlan, changed_types
+from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, changed_types
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
@@ -177,10 +177,17 @@ def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
                     f"{', '.join(sorted(missing))}); nothing was written",
                     permission=needed[0])
             chosen = run or start_run(space.home, plan)
-            report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
-                                        default_password=password,
-                                        ca_state=cast(CaState, ca_state),
-                                        progress=_progress(json_output))
+            if json_output:
+                report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
+                                            default_password=password,
+                                            ca_state=cast(CaState, ca_state))
+            else:
+                with RestoreBar(Console(stderr=True), len(plan.items),
+                                chosen.finished_steps()) as bar:
+                    report = await execute_plan(client, repo, snapshot, plan,
+                                                chosen.journal, default_password=password,
+                                                ca_state=cast(CaState, ca_state),
+                                                progress=bar)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report
@@ -193,14 +200,6 @@ def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
                    f"steps failed; see 'entra-backup restore-report {report_ids[0]}'",
                    err=True)
         raise typer.Exit(1)
-
-
-def _progress(quiet: bool) -> Callable[[PlanItem, str], None]:
-    def show(item: PlanItem, outcome: str) -> None:
-        if not quiet:
-            typer.echo(f"{outcome:<8} {item.action.value:<21} {item.type} "
-                       f"{item.display_name or item.object_id}", err=True)
-    return show
 
 
 def _print_report(report: RestoreReport, run_id: str, json_output: bool) -> None:

@@ -25,7 +25,7 @@ from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.restore.plan import RestorePlan
 from entra_backup.services.restore.journal import FINISHED, read_journal
-from entra_backup.services.restore.report import RestoreReport
+from entra_backup.services.restore.report import DONE, SKIPPED, RestoreReport
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,13 @@ class RestoreRun:
         """Whether the run ended with every item done or skipped."""
         report = self.directory / "report.json"
         return report.exists() and bool(orjson.loads(report.read_bytes()).get("ok"))
+
+    def finished_steps(self) -> int:
+        """Steps an earlier attempt of this run finished (done or skipped)."""
+        if not self.journal.is_file():
+            return 0
+        return sum(1 for entry in read_journal(self.journal).values()
+                   if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED))
 
     def save_report(self, report: RestoreReport) -> None:
         """Write the report (JSON and CSV) next to the journal."""
