@@ -480,6 +480,33 @@ def test_a_recreation_sent_but_not_journaled_is_found_not_duplicated(
     assert world.count("groups", f"mailNickname eq '{nickname}'") == 1
 
 
+def test_a_recreation_that_failed_with_a_server_error_is_looked_for_before_a_retry(
+        world: World, tmp_path: Path) -> None:
+    group = world.security_groups()[0]
+    stored = world.stored["groups"][group]
+    nickname = stored["mailNickname"]
+    world.hard_delete_group(group)
+    plan = world.plan(recreate("groups", group))
+    journal = tmp_path / "journal.jsonl"
+    # Graph answered 500, yet created the group (it happens): the run journaled a failure.
+    log = Journal.open(journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
+                                 "plan_created_at": plan.created_at})
+    log.record(JournalEntry(item_keys(plan.ordered())[0], "finished", "failed",
+                            reason="Graph answered 500",
+                            error={"status": 500, "code": "InternalServerError",
+                                   "message": "try again"}))
+    log.close()
+    landed = world.graph.call("POST", "groups", {
+        "displayName": stored["displayName"], "mailNickname": nickname,
+        "mailEnabled": False, "securityEnabled": True}, expect=201)["id"]
+
+    report = world.execute(plan, journal)
+
+    assert report.ok, report.to_json()
+    assert report.id_map == {group: landed}
+    assert world.count("groups", f"mailNickname eq '{nickname}'") == 1
+
+
 def test_a_journal_of_another_plan_is_refused(world: World, tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
     skip = PlanItem(Action.SKIP, "devices", "device-1", "nothing to do")

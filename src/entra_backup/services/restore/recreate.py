@@ -17,9 +17,10 @@ group are assigned right after the create through ``assignLicense`` (the user's
 
 Re-creations of one directory type are independent of each other, so
 :func:`recreate_batch` sends fresh ones twenty to a ``$batch``; :func:`recreate` sends one
-alone, and is how a run resumes one: a ``started`` journal line without a ``finished`` one
-means the object may exist, so it is looked for by its natural key (UPN, mailNickname,
-displayName ...) before it is sent again.
+alone, and is how a run resumes one: a ``started`` journal line without a ``finished`` one,
+or a failure without a refusal (a 5xx, no answer), means the object may exist, so it is
+looked for by its natural key (UPN, mailNickname, displayName ...) before it is sent
+again.
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ class _Creation:
 
 
 def batchable(item: PlanItem, entry: JournalEntry | None) -> bool:
-    """Whether ``item`` is a fresh re-creation that may share a ``$batch`` with others of
-    its type: never started, a collection, outside the serial Conditional Access lane
-    (where a batch would save nothing)."""
-    if item.action is not Action.RECREATE or entry is not None:
+    """Whether ``item`` is a re-creation that may share a ``$batch`` with others of its
+    type: never started (or refused outright before), a collection, outside the serial
+    Conditional Access lane (where a batch would save nothing)."""
+    if item.action is not Action.RECREATE:
+        return False
+    if entry is not None and (entry.event == STARTED or entry.new_id or _ambiguous(entry)):
         return False
     object_type = by_name(item.type)
     return not object_type.singleton and object_type.lane is Lane.DIRECTORY
@@ -80,13 +83,22 @@ async def recreate(ctx: RunContext, key: str, item: PlanItem) -> Outcome:
     if entry is not None and entry.event == FINISHED and entry.new_id:
         # Created by an earlier run whose later step failed: only that step again.
         return await _complete(ctx, item, creation, entry.new_id, entry.new_app_id)
-    if entry is not None and entry.event == STARTED:
+    if entry is not None and (entry.event == STARTED or _ambiguous(entry)):
         found = await _find_existing(ctx, object_type, creation.document)
         if found is not None:
-            creation.notes.append("created by an interrupted run; found by its natural key")
+            creation.notes.append("created by an earlier attempt that did not hear back; "
+                                  "found by its natural key")
             return await _complete(ctx, item, creation, *found)
     ctx.journal.record(JournalEntry(key, STARTED))
     return await _create_alone(ctx, item, creation)
+
+
+def _ambiguous(entry: JournalEntry) -> bool:
+    """A create that failed without an answer saying it was refused: a 5xx (or no status)
+    may have created the object all the same."""
+    status = (entry.error or {}).get("status")
+    return entry.event == FINISHED and entry.outcome == FAILED and not entry.new_id \
+        and not (isinstance(status, int) and 400 <= status < 500)
 
 
 async def recreate_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
