@@ -265,6 +265,26 @@ def test_hard_deleted_users_are_recreated_in_shared_batches_and_one_refusal_fail
     assert world.graph.get(f"users/{squatter}")["userPrincipalName"] == taken
 
 
+def test_a_default_password_the_tenant_rejects_fails_each_user_with_graphs_reason(
+        world: World, tmp_path: Path) -> None:
+    users = world.cloud_users()[:2]
+    for user in users:
+        world.hard_delete_user(user)
+
+    report = world.execute(world.plan(*(recreate("users", u) for u in users)),
+                           tmp_path / "journal.jsonl", default_password="password")
+
+    assert report.counts == {"done": 0, "skipped": 0, "failed": 2, "total": 2}
+    for result in report.items:
+        assert result.error_status == 400
+        assert "password complexity" in (result.error_message or "")
+    assert report.id_map == {}
+    # With an acceptable password the same journal completes the run.
+    again = world.execute(world.plan(*(recreate("users", u) for u in users)),
+                          tmp_path / "journal.jsonl")
+    assert again.ok and set(again.id_map) == set(users)
+
+
 # --- update ----------------------------------------------------------------------------
 
 

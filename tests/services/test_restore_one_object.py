@@ -121,3 +121,23 @@ def test_without_relationships_only_the_object_itself_is_planned(
     world.hard_delete_user(user)
     plan = world.plan(object_ids=(user,), relationships=False)
     assert [key(i) for i in writing(plan)] == [("recreate", "users", user, None)]
+
+
+def test_one_application_comes_back_with_its_service_principal(
+        world: RestoreWorld, tmp_path: Path) -> None:
+    by_app_id = {sp["appId"]: i for i, sp in world.stored["servicePrincipals"].items()}
+    application = next(i for i, a in sorted(world.stored["applications"].items())
+                       if a["appId"] in by_app_id)
+    principal = by_app_id[world.stored["applications"][application]["appId"]]
+    world.hard_delete_application(application, principal)
+
+    plan = world.plan(object_ids=(application,))
+
+    planned = {key(i) for i in writing(plan)}
+    assert {("recreate", "applications", application, None),
+            ("recreate", "servicePrincipals", principal, None)} <= planned
+    report = world.execute(plan, tmp_path / "journal.jsonl")
+    assert report.ok, report.failed
+    new_app_id = report.app_id_map[world.stored["applications"][application]["appId"]]
+    live = world.graph.get(f"servicePrincipals/{report.id_map[principal]}")
+    assert live["appId"] == new_app_id

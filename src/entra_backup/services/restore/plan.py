@@ -285,12 +285,20 @@ def resolve_selection(repo: Repository, snapshot: Snapshot, options: RestoreOpti
 DEPENDENTS = (("roleAssignments", ("principalId",)),
               ("oauth2PermissionGrants", ("principalId", "clientId")))
 """Types whose objects exist for a principal (its role assignments, the delegated grants
-it holds or its app is given): chosen objects bring theirs along."""
+it holds or its app is given): chosen objects bring theirs along (an application brings
+its service principal first, and so the service principal's)."""
 
 
 def _add_dependents(stored: DocumentSource, found: dict[str, set[str]]) -> None:
-    """Add to ``found`` the stored role assignments and delegated grants of the chosen
-    objects, so restoring one user brings back its roles and consents too."""
+    """Add to ``found`` the stored service principals of the chosen applications, then
+    the role assignments and delegated grants of the chosen objects, so restoring one
+    user brings back its roles and consents, and one application its service principal."""
+    app_ids = {document.get("appId") for object_id in found.get("applications", ())
+               if (document := stored.get("applications", object_id)) is not None}
+    if app_ids:
+        for object_id, document in stored.objects("servicePrincipals"):
+            if document.get("appId") in app_ids:
+                found.setdefault("servicePrincipals", set()).add(object_id)
     chosen = {object_id for ids in found.values() for object_id in ids}
     for type_name, properties in DEPENDENTS:
         for object_id, document in stored.objects(type_name):
