@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -104,6 +104,39 @@ def stage_of(item: PlanItem, type_order: Mapping[str, int]) -> tuple[int, int]:
     if item.action is Action.REMOVE_EDGES:
         return (2, position)
     return (3, -position)
+
+
+CREATE_BINDS = 20
+"""Owners and members one group create may bind (graph-facts 5.4, group-post-groups)."""
+BOUND_ON_CREATE = ("owners", "members")
+"""Owners first: a group has few, and each one left over would cost a PATCH of its own."""
+
+
+def bound_at_create(items: Iterable[PlanItem]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(group id, relationship) -> the edges a re-created group's create binds.
+
+    Owners first, then members, 20 in all, of the group's own ``add-relationships`` steps;
+    only targets that exist when groups are created: not restored by the plan, or of a
+    type restored before groups (users). The planner counts the rest as the edges
+    steps' writes and the executor binds exactly these, so both agree."""
+    chosen = list(items)
+    order = {t.name: n for n, t in enumerate(restore_order())}
+    pending = {i.object_id: i.type for i in chosen
+               if i.action in (Action.RECREATE, Action.UNDELETE)}
+    groups = sorted(i.object_id for i in chosen
+                    if i.action is Action.RECREATE and i.type == "groups")
+    edges = {(i.object_id, i.relationship): i.edges for i in chosen
+             if i.action is Action.ADD_EDGES and i.type == "groups"}
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for group in groups:
+        room = CREATE_BINDS
+        for name in BOUND_ON_CREATE:
+            ready = tuple(t for t in edges.get((group, name), ())
+                          if t not in pending or order[pending[t]] < order["groups"])[:room]
+            if ready:
+                found[(group, name)] = ready
+                room -= len(ready)
+    return found
 
 
 @dataclass

@@ -45,6 +45,9 @@ class RunContext:
     default_password: str
     ca_state: CaState
     ids: IdMap = field(default_factory=IdMap)
+    bound: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    """(group id, relationship) -> edges its re-creation binds, so its edges steps skip
+    them (``domain.restore.plan.bound_at_create``)."""
 
     @property
     def graph_url(self) -> str:

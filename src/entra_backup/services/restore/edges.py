@@ -10,7 +10,8 @@
   relationships); already gone counts as done.
 
 Bind items of consecutive plan rows are independent, so :func:`add_binds_batch` sends
-their ``PATCH``es twenty to a ``$batch``; a refused one is handled as if sent alone.
+their ``PATCH``es twenty to a ``$batch``; a refused one is handled as if sent alone. The
+edges a re-created group's create already bound (``RunContext.bound``) are not sent again.
 An item whose source's restore failed fails with "depends on <id>, which failed"; a
 target whose restore failed blocks only its own edge.
 """
@@ -112,7 +113,8 @@ async def add_binds_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
 
 def _binds(ctx: RunContext, item: PlanItem, object_type: ObjectType,
            relationship: Relationship) -> _Binds:
-    targets = [t for t in item.edges if t not in ctx.ids.failed]
+    bound = set(ctx.bound.get((item.object_id, relationship.name), ()))
+    targets = [t for t in item.edges if t not in ctx.ids.failed and t not in bound]
     size = max(1, relationship.max_per_request)
     return _Binds(item, object_type, relationship, ctx.ids.live(item.object_id, item.live_id),
                   [targets[n:n + size] for n in range(0, len(targets), size)],

@@ -37,7 +37,13 @@ from typing import Any
 from entra_backup.domain.canonical import canonical_bytes
 from entra_backup.domain.errors import EntraBackupError, UsageError
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, CaState, PlanItem, RestorePlan
+from entra_backup.domain.restore.plan import (
+    Action,
+    CaState,
+    PlanItem,
+    RestorePlan,
+    bound_at_create,
+)
 from entra_backup.graph.batch import MAX_BATCH, BatchRequest
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import GraphClientError
@@ -94,6 +100,7 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
     ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state)
     for old_id, live_id in plan.matched.items():
         ctx.ids.match(old_id, live_id)
+    ctx.bound = bound_at_create(ordered)
     runner = _Executor(ctx, progress)
     report = RestoreReport(plan.tenant, plan.snapshot, started_at=_now())
     try:
@@ -264,6 +271,8 @@ class _Executor:
             return
         if item.action is Action.RECREATE and entry.new_id:
             ids.map(item.object_id, entry.new_id, entry.old_app_id, entry.new_app_id)
+            if recreate.UNBOUND in entry.flags:
+                recreate.forget_binds(self.ctx, item.object_id)
         if entry.outcome in (DONE, SKIPPED):
             self.results[key] = _result(key, item, Outcome(
                 str(entry.outcome), entry.reason, entry.new_id, notes=list(entry.notes),

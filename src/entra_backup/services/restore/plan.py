@@ -68,7 +68,14 @@ from entra_backup.domain.object_types import (
     names,
     restore_order,
 )
-from entra_backup.domain.restore.plan import REPORT_ONLY, Action, CaState, PlanItem, RestorePlan
+from entra_backup.domain.restore.plan import (
+    REPORT_ONLY,
+    Action,
+    CaState,
+    PlanItem,
+    RestorePlan,
+    bound_at_create,
+)
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services.live_tenant import read_live_tenant
@@ -355,12 +362,32 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
         for object_type in edge_sources:
             planner.plan_reverse_edges(object_type)
         planner.plan_edges()
+        planner.items = _with_create_binds(planner.items)
     return RestorePlan(tenant=tenant, snapshot=snapshot_id,
                        created_at=(now or datetime.now(UTC)).isoformat(),
                        options=options.to_json(), items=planner.items,
                        live_state={t.name: live.state[t.name] for t in chosen
                                    if t.name in live.state},
                        matched=dict(planner.matched))
+
+
+def _with_create_binds(items: list[PlanItem]) -> list[PlanItem]:
+    """The edges steps of re-created groups, less the edges their create binds
+    (:func:`~entra_backup.domain.restore.plan.bound_at_create`) in writes and reason."""
+    bound = bound_at_create(items)
+    if not bound:
+        return items
+    def less(item: PlanItem) -> PlanItem:
+        taken = bound.get((item.object_id, item.relationship or "")) \
+            if item.action is Action.ADD_EDGES and item.type == "groups" else None
+        if not taken:
+            return item
+        left = len(item.edges) - len(taken)
+        relationship = by_name(item.type).relationship(item.relationship or "")
+        return replace(item, writes=_writes(relationship, left) if left else 0,
+                       reason=f"{item.reason}; {len(taken)} bound by the group's create")
+
+    return [less(item) for item in items]
 
 
 # --- the planner ---------------------------------------------------------------------------

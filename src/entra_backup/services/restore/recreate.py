@@ -11,7 +11,10 @@ Per type: users get a new ``passwordProfile`` with the run's default password an
 forced change; Conditional Access policies start in report-only state unless the run
 keeps the backed-up state (a disabled one stays disabled); an application's
 ``api://{appId}`` identifier URIs are set after the create, with the new ``appId``;
-certificates whose key was not backed up are left out and noted. Licences of a user or
+certificates whose key was not backed up are left out and noted. A group's create binds
+its first 20 owners and members (``domain.restore.plan.bound_at_create``); if Graph
+refuses the create for a binding, it goes again without, and its edges steps add them
+all. Licences of a user or
 group are assigned right after the create through ``assignLicense`` (the user's
 ``usageLocation`` travels in the create body, as Graph requires it first).
 
@@ -32,15 +35,18 @@ from typing import Any
 
 from entra_backup.domain.errors import EntraBackupError, UsageError
 from entra_backup.domain.object_types import Lane, ObjectType, by_name
-from entra_backup.domain.restore.plan import REPORT_ONLY, Action, PlanItem
+from entra_backup.domain.restore.plan import BOUND_ON_CREATE, REPORT_ONLY, Action, PlanItem
 from entra_backup.graph.batch import BatchRequest
-from entra_backup.graph.errors import GraphClientError
+from entra_backup.graph.errors import BadRequest, GraphClientError, NotFound
 from entra_backup.services.restore.context import Outcome, RunContext
 from entra_backup.services.restore.ids import DependencyFailed, body_ids
 from entra_backup.services.restore.journal import FINISHED, STARTED, JournalEntry
 from entra_backup.services.restore.report import DONE, FAILED, NEEDS_ENABLING, NEEDS_SECRETS
 from entra_backup.services.restore.requests import FATAL, first_line, is_lag
 from entra_backup.services.restore.simple_items import license_change
+
+UNBOUND = "created-without-bindings"
+"""Journal flag: a group's create went without its first owners and members."""
 
 
 @dataclass
@@ -54,6 +60,8 @@ class _Creation:
     """Properties PATCHed right after the create."""
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    binds: dict[str, list[str]] = field(default_factory=dict)
+    """Relationship -> live ids bound in the create body (``<name>@odata.bind``)."""
 
     @property
     def old_app_id(self) -> str | None:
@@ -88,6 +96,9 @@ async def recreate(ctx: RunContext, key: str, item: PlanItem) -> Outcome:
         if found is not None:
             creation.notes.append("created by an earlier attempt that did not hear back; "
                                   "found by its natural key")
+            # Whether that create bound its first members is unknown: the edges steps add
+            # them all (one already there counts as done).
+            forget_binds(ctx, item.object_id)
             return await _complete(ctx, item, creation, *found)
     ctx.journal.record(JournalEntry(key, STARTED))
     return await _create_alone(ctx, item, creation)
@@ -126,6 +137,9 @@ async def recreate_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
                 outcome = await _created(ctx, item, creation, answer.body)
             elif is_lag(error, body_ids(creation.body), ctx.ids.created):
                 outcome = await _create_alone(ctx, item, creation)
+            elif creation.binds and isinstance(error, (BadRequest, NotFound)):
+                _unbind(ctx, item, creation, error)
+                outcome = await _create_alone(ctx, item, creation)
             else:
                 outcome = Outcome(FAILED, first_line(error), error=error)
         except FATAL:
@@ -137,10 +151,50 @@ async def recreate_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
 
 
 async def _create_alone(ctx: RunContext, item: PlanItem, creation: _Creation) -> Outcome:
-    body = creation.body
-    created = await ctx.lagging(partial(ctx.client.post, creation.object_type.path, body),
-                                body_ids(body))
+    try:
+        created = await _post(ctx, creation)
+    except (BadRequest, NotFound) as exc:
+        if not creation.binds:
+            raise
+        _unbind(ctx, item, creation, exc)
+        created = await _post(ctx, creation)
     return await _created(ctx, item, creation, created)
+
+
+async def _post(ctx: RunContext, creation: _Creation) -> dict[str, Any]:
+    body = creation.body
+    return await ctx.lagging(partial(ctx.client.post, creation.object_type.path, body),
+                             body_ids(body))
+
+
+def _add_binds(ctx: RunContext, item: PlanItem, creation: _Creation) -> None:
+    """Bind the edges :func:`bound_at_create` gave this object, by their live ids."""
+    for name in BOUND_ON_CREATE:
+        targets = [ctx.ids.live(t) for t in ctx.bound.get((item.object_id, name), ())
+                   if t not in ctx.ids.failed]
+        if targets:
+            creation.binds[name] = targets
+            creation.body[f"{name}@odata.bind"] = [
+                f"{ctx.graph_url}/directoryObjects/{t}" for t in targets]
+
+
+def _unbind(ctx: RunContext, item: PlanItem, creation: _Creation,
+            exc: GraphClientError) -> None:
+    """Graph refused the create with its bindings (one bad target refuses them all): the
+    create goes again without, and the edges steps add every edge."""
+    for name in creation.binds:
+        creation.body.pop(f"{name}@odata.bind", None)
+    creation.binds.clear()
+    forget_binds(ctx, item.object_id)
+    creation.notes.append(f"created without its first owners and members, which Graph "
+                          f"refused in the create ({first_line(exc)}); added afterwards")
+    creation.flags.append(UNBOUND)
+
+
+def forget_binds(ctx: RunContext, object_id: str) -> None:
+    """The object's create bound nothing (or nothing known): its edges steps add all."""
+    for name in BOUND_ON_CREATE:
+        ctx.bound.pop((object_id, name), None)
 
 
 async def _created(ctx: RunContext, item: PlanItem, creation: _Creation, answer: Any
@@ -210,6 +264,7 @@ def _creation(ctx: RunContext, object_type: ObjectType, item: PlanItem) -> _Crea
             continue
         (later if name in object_type.create_only_later else body)[name] = value
     creation = _Creation(object_type, document, body, later)
+    _add_binds(ctx, item, creation)
     if object_type.name == "users":
         _user_body(creation, ctx.default_password)
     elif object_type.name == "applications":
