@@ -254,6 +254,9 @@ class Run:
     plan: RestorePlan
     report: RestoreReport
     after: Comparison
+    served: list[dict[str, Any]] = field(default_factory=list)
+    """The emulator's log records of the execution (a $batch envelope and its inner
+    requests apart)."""
 
     @property
     def stored(self) -> State:
@@ -295,9 +298,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         delete_everything(world, picks)
         before = match(world.stored, world.tenant.state(world.stored))
         plan = world.plan()
+        start = len(world.log())
         report = world.execute(plan, root / "journal.jsonl")
+        served = world.log()[start:]
         after = match(world.stored, world.tenant.state(world.stored))
-        yield Run(world, picks, before, plan, report, after)
+        yield Run(world, picks, before, plan, report, after, served)
 
 
 # --- the oracle: the live tenant read through an id map -----------------------------------
@@ -530,6 +535,14 @@ def _names_any(value: Any, run: Run) -> bool:
     gone = {i.lower() for _, i in deleted_objects(run)}
     gone.add(run.stored["applications"][run.picks.application]["appId"].lower())
     return any(g.lower() in gone for text in _strings(value) for g in GUID.findall(text))
+
+
+def test_the_plan_counts_exactly_the_writes_the_run_sends(run: Run) -> None:
+    writes = [r for r in run.served if r["method"] != "GET" and r["path"] != "/$batch"]
+    refused = [r for r in writes if r["status"] >= 300]
+    assert refused == [], "no write was refused or retried"
+    counted = run.plan.writes()
+    assert len(writes) == counted["directory"] + counted["conditional_access"]
 
 
 def test_the_restore_reports_no_failure(run: Run) -> None:
