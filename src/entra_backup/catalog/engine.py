@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +15,7 @@ from entra_backup.catalog.errors import CatalogError
 
 _IMMEDIATE = "catalog_immediate"
 _BUSY_TIMEOUT_S = 30.0
+_WAL_RETRY_S = 0.02
 _PG_CONNECT_TIMEOUT_S = 5
 
 
@@ -59,7 +62,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
@@ -69,6 +72,23 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting out another connection that is doing the same.
+
+    The switch needs the database to itself, and SQLite answers "database is locked" at
+    once instead of calling the busy handler, so several first opens of a new catalog at
+    the same moment would fail; a file already in WAL mode needs no switch at all."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
 
 
 @contextmanager
