@@ -83,8 +83,6 @@ import os
 import random
 import resource
 import signal
-import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -92,13 +90,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
+from _bench_support import Child, connection_of, control, counters_text, say
 from entra_backup.catalog import Catalog
 from entra_backup.domain.documents import as_edge_list
 from entra_backup.domain.object_types import TYPES, Capture, by_name
 from entra_backup.graph.batch import BatchRequest
-from entra_backup.graph.budget import TenantSize
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.services import catalog_sync
 from entra_backup.services.backup.engine import BackupProgress, run_backup
@@ -249,63 +245,6 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# --- shared helpers ---------------------------------------------------------------------
-
-
-def connection_of(info: dict[str, str], users: int) -> TenantConnection:
-    return TenantConnection(info["tenant_id"], info["client_id"], info["client_secret"],
-                            authority=info["authority"], graph_url=info["graph_url"],
-                            ca_bundle=info["ca_bundle"], size=TenantSize.for_users(users))
-
-
-class Child:
-    """A process started by this benchmark, stopped by its own pid at the end."""
-
-    def __init__(self, argv: list[str], *, stdin: bool, log: Path) -> None:
-        self.argv = argv
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-
-    def line(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        raw = self.process.stdout.readline()
-        if not raw:
-            self.log.flush()
-            tail = Path(self.log.name).read_text()[-3000:]
-            raise RuntimeError(f"{' '.join(self.argv[:5])} ended early:\n{tail}")
-        value: dict[str, Any] = json.loads(raw)
-        return value
-
-    def ask(self, **command: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        answer = self.line()
-        if "error" in answer:
-            raise RuntimeError(f"the backup worker failed at {command['do']}: "
-                               f"{answer['error']}")
-        return answer
-
-    def stop(self, sig: int = signal.SIGINT) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-def control(info: dict[str, str], path: str) -> Any:
-    context = ssl.create_default_context(cafile=info["ca_bundle"])
-    response = httpx.get(info["control_url"] + path, verify=context, timeout=120)
-    response.raise_for_status()
-    return response.json()
-
-
 # --- the minimum-request model ----------------------------------------------------------
 
 
@@ -448,16 +387,6 @@ async def make_changes(info: dict[str, str], users: int, groups: int, user_ids: 
 # --- the run ----------------------------------------------------------------------------
 
 
-def say(args: argparse.Namespace, text: str) -> None:
-    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-
-def counters_text(counters: dict[str, float]) -> str:
-    return (f"{int(counters['requests']):,} requests, {int(counters['resource_units']):,} RU, "
-            f"{int(counters['throttle_waits'])} throttle waits "
-            f"({counters['throttle_wait_seconds']:.1f} s), "
-            f"paced {counters['paced_seconds']:.1f} s, {int(counters['retries'])} retries")
-
 
 def backup_row(result: dict[str, Any]) -> dict[str, Any]:
     summary = result["summary"]
@@ -489,7 +418,7 @@ def run(args: argparse.Namespace, temp: Path) -> dict[str, Any]:
     try:
         info = {k: str(v) for k, v in emulator.line().items()}
         out["emulator_start_seconds"] = time.perf_counter() - started
-        tenant = control(info, "/tenants")[info["tenant_id"]]
+        tenant = control(info, "GET", "/tenants")[info["tenant_id"]]
         out["tenant"] = tenant
         say(args, f"emulator: {args.users:,} users, {tenant.get('groups', 0):,} groups, "
                   f"{sum(tenant.values()):,} objects in all, ready in "
@@ -567,7 +496,7 @@ def run(args: argparse.Namespace, temp: Path) -> dict[str, Any]:
         out["no_change_seconds"] = unchanged["seconds"]
         final = worker.ask(do="quit")
         out["peak_mb"] = final["maxrss_mb"]
-        out["emulator_settings"] = control(info, "/settings")
+        out["emulator_settings"] = control(info, "GET", "/settings")
     finally:
         if worker is not None:
             worker.stop(signal.SIGTERM)

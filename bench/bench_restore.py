@@ -84,7 +84,6 @@ import math
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -96,13 +95,13 @@ from typing import Any, TextIO, TypeVar
 
 import httpx
 
+from _bench_support import Child, connection_of, control, counters_text, say
 from entra_backup.catalog import Catalog
 from entra_backup.domain.documents import as_edge_list
 from entra_backup.domain.restore.plan import PlanItem
 from entra_backup.graph.auth import TokenProvider
 from entra_backup.graph.batch import BatchRequest
-from entra_backup.graph.budget import TenantSize
-from entra_backup.graph.client import GraphClient, TenantConnection
+from entra_backup.graph.client import GraphClient
 from entra_backup.services.backup.engine import BackupSummary, run_backup
 from entra_backup.services.backup.scope import BackupScope
 from entra_backup.services.restore.execute import execute_plan
@@ -242,63 +241,6 @@ def worker_main() -> None:
         except Exception as exc:  # reported to the orchestrator, which stops
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         answers.write(json.dumps(answer) + "\n")
-
-
-# --- processes and the control endpoint -------------------------------------------------
-
-
-def connection_of(info: dict[str, str], users: int) -> TenantConnection:
-    return TenantConnection(info["tenant_id"], info["client_id"], info["client_secret"],
-                            authority=info["authority"], graph_url=info["graph_url"],
-                            ca_bundle=info["ca_bundle"], size=TenantSize.for_users(users))
-
-
-class Child:
-    """A process started by this benchmark, stopped by its own pid at the end."""
-
-    def __init__(self, argv: list[str], *, stdin: bool, log: Path) -> None:
-        self.argv = argv
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-
-    def line(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        raw = self.process.stdout.readline()
-        if not raw:
-            self.log.flush()
-            tail = Path(self.log.name).read_text()[-3000:]
-            raise RuntimeError(f"{' '.join(self.argv[:5])} ended early:\n{tail}")
-        value: dict[str, Any] = json.loads(raw)
-        return value
-
-    def ask(self, **command: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        answer = self.line()
-        if "error" in answer:
-            raise RuntimeError(f"the worker failed at {command['do']}: {answer['error']}")
-        return answer
-
-    def stop(self, sig: int = signal.SIGINT) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-def control(info: dict[str, str], method: str, path: str, body: Any = None) -> Any:
-    context = ssl.create_default_context(cafile=info["ca_bundle"])
-    response = httpx.request(method, info["control_url"] + path, json=body, verify=context,
-                             timeout=300)
-    response.raise_for_status()
-    return response.json()
 
 
 # --- plain Graph calls for the set-up and the check (this process) ----------------------
@@ -512,9 +454,6 @@ def kind_of(path: str) -> str:
 # --- the run ----------------------------------------------------------------------------
 
 
-def say(args: argparse.Namespace, text: str) -> None:
-    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
-
 
 def timed(args: argparse.Namespace, out: dict[str, Any], label: str,
           work: Coroutine[Any, Any, T] | Callable[[], T]) -> T:
@@ -622,13 +561,6 @@ def add_ratios(out: dict[str, Any]) -> None:
     out["ratio_time_with_plan"] = (out["plan_seconds"] + out["execute_seconds"]) / bound \
         if bound else None
     out["ok"] = out["report"]["ok"] and not out["problems"]
-
-
-def counters_text(counters: dict[str, float]) -> str:
-    return (f"{int(counters['requests']):,} requests, {int(counters['resource_units']):,} RU, "
-            f"{int(counters['throttle_waits'])} throttle waits "
-            f"({counters['throttle_wait_seconds']:.1f} s), paced "
-            f"{counters['paced_seconds']:.1f} s, {int(counters['retries'])} retries")
 
 
 def table(out: dict[str, Any]) -> str:
