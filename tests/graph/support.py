@@ -58,12 +58,12 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def mock_transport(handler: Handler | None, clock: ManualClock | None = None,
-                   policy: RetryPolicy | None = None) -> GraphTransport:
+                   policy: RetryPolicy | None = None, graph: str = GRAPH) -> GraphTransport:
     """A transport whose HTTP exchanges are answered by ``handler`` (crafted failures);
-    without one, by the real network stack."""
+    without one, by the real network stack. ``graph`` is its Graph base URL."""
     budget = ThrottleBudget(TenantSize.LARGE, clock=clock or ManualClock())
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler) if handler else None)
-    return GraphTransport(GRAPH, StaticTokens(), budget, http=http, policy=policy,
+    return GraphTransport(graph, StaticTokens(), budget, http=http, policy=policy,
                           rng=random.Random(7))
 
 

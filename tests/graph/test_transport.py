@@ -196,7 +196,7 @@ async def test_client_errors_are_not_retried() -> None:
 
 
 async def test_an_unresolvable_host_fails_at_once() -> None:
-    transport = mock_transport(None)
+    transport = mock_transport(None, graph="https://graph.invalid/v1.0")
     with pytest.raises(TransportError, match="does not resolve"):
         await transport.request("GET", "https://graph.invalid/v1.0/users")
     assert transport.counters.requests == 1
@@ -205,7 +205,7 @@ async def test_an_unresolvable_host_fails_at_once() -> None:
 
 async def test_a_refused_connection_is_tried_a_few_times_then_reported() -> None:
     clock = ManualClock()
-    transport = mock_transport(None, clock)
+    transport = mock_transport(None, clock, graph="https://127.0.0.1:9/v1.0")
     with pytest.raises(TransportError, match=r"Cannot reach Graph at https://127\.0\.0\.1:9"):
         await transport.request("GET", "https://127.0.0.1:9/v1.0/users")
     assert transport.counters.requests == 3

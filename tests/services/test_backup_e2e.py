@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from entra_backup.catalog import Catalog, CatalogError, VersionRow, reindex
@@ -542,6 +543,20 @@ async def test_an_expired_or_reset_delta_link_makes_the_next_backup_read_fully(
     small_change(tenant, state, 3)
     summary, snapshot = await backup(live, repo)
     assert {modes(summary)[name] for name in DELTA_TYPES} == {"delta"}
+    assert_snapshot_matches(repo, snapshot, tenant)
+
+
+async def test_a_tenant_moved_to_another_graph_url_reads_fully_instead_of_old_links(
+        live: LiveEmulator, tenant: Tenant, repo: Repository) -> None:
+    await backup(live, repo)
+    host = httpx.URL(live.graph_url).host
+    moved = live.graph_url.replace(host, "localhost" if host != "localhost" else "127.0.0.1")
+    small_change(tenant, tenant.state(), 0)
+
+    summary, snapshot = await backup(live, repo, graph_url=moved)
+
+    assert not summary.partial
+    assert {modes(summary)[name] for name in DELTA_TYPES} == {"full"}
     assert_snapshot_matches(repo, snapshot, tenant)
 
 

@@ -186,6 +186,15 @@ class ThrottleBudget:
         """
         self._pauses.extend(_scope_lanes(scope, lane), self.clock.now() + seconds)
 
+    def pause_service(self, lane: Lane, seconds: float, scope: str | None = None) -> None:
+        """Hold back the scope of a ``503``'s ``Retry-After``: without a scope, every lane.
+
+        A 503 says the service, not one request, needs the time; Graph does not say which
+        of the app's requests it counts, so reads and writes both wait.
+        """
+        lanes = _scope_lanes(scope, lane) if scope else [lane, Lane.READ, Lane.WRITE]
+        self._pauses.extend(list(dict.fromkeys(lanes)), self.clock.now() + seconds)
+
     async def _wait(self, lanes: Sequence[Lane], buckets: Sequence[tuple[TokenBucket, float]],
                     gap: Callable[[], float] | None = None) -> None:
         while True:

@@ -97,6 +97,12 @@ class ServiceError(GraphClientError):
     """Graph kept failing with a server error (5xx)."""
 
 
+class ForeignUrl(GraphClientError):
+    """A link to follow is not on the configured Graph origin (the token stays home)."""
+
+    exit_code = 7
+
+
 def graph_error_parts(body: Any) -> tuple[str | None, str]:
     """Graph's ``error.code`` and ``error.message`` from a parsed error body."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):

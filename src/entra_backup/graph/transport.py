@@ -1,7 +1,8 @@
 """The request loop: one Graph call, through the budget, retried only when that is right.
 
-Retried: ``429`` after its ``Retry-After`` (the whole throttle scope pauses); ``503`` and
-``504`` after ``Retry-After`` or a jittered exponential backoff; ``500``/``502`` and a
+Retried: ``429`` and ``503``/``504`` after their ``Retry-After`` (the whole throttle scope
+pauses, since the promise is about the service); without one, a ``503``/``504`` after a
+jittered exponential backoff of that request alone; ``500``/``502`` and a
 connection dropped after sending only for idempotent methods (a POST that may have been
 carried out is not sent twice); a connection that could not be opened a few times; a
 ``401`` once, after getting a new token. Nothing is retried past ``RetryPolicy.deadline``
@@ -24,6 +25,7 @@ import orjson
 from entra_backup.graph.budget import SERIAL_INTERVAL_SECONDS, ThrottleBudget
 from entra_backup.graph.costs import Lane, RequestCost, estimate
 from entra_backup.graph.errors import (
+    ForeignUrl,
     GraphClientError,
     RetryDeadlineExceeded,
     ServiceError,
@@ -122,14 +124,31 @@ class GraphTransport:
         await self._http.aclose()
 
     def url_for(self, path_or_url: str, params: dict[str, str] | None = None) -> str:
-        """An absolute URL: a full URL (a nextLink) is kept exactly, a path joins the base."""
-        if path_or_url.startswith(("https://", "http://")):
+        """An absolute URL: a full URL (a nextLink) is kept exactly, a path joins the base.
+
+        A full URL must be on the Graph origin: the bearer token is sent with every
+        request, and a link from a response, a file or a batch body could point anywhere.
+        """
+        if "://" in path_or_url.split("?", 1)[0]:
             url = path_or_url
+            self._check_origin(url)
         else:
             url = f"{self.graph_url}/{path_or_url.lstrip('/')}"
         if params:
             url = str(httpx.URL(url, params=params))
         return url
+
+    def on_graph_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the Graph origin, where the token may go."""
+        return _origin_of(url) == _origin_of(self.graph_url)
+
+    def _check_origin(self, url: str) -> None:
+        home = _origin_of(self.graph_url)
+        if _origin_of(url) != home:
+            scheme, host, port = home
+            raise ForeignUrl(
+                f"Refused to follow a link to {url[:120]!r}: it is not on the Graph origin "
+                f"{scheme}://{host}:{port}, and the access token is sent only there.")
 
     async def request(self, method: str, path_or_url: str, *,
                       params: dict[str, str] | None = None, json: Any = None,
@@ -221,8 +240,14 @@ class GraphTransport:
             self._throttled(delay, headers, state, lane)
             return
         final = from_response(status, _body(response), headers, method=method, url=url)
-        await self._backoff_sleep(delay if delay is not None else self._backoff(state),
-                                  state, final)
+        if delay is None:
+            await self._backoff_sleep(self._backoff(state), state, final)
+            return
+        # A Retry-After on a 503 is a promise about the service, not about this request:
+        # every request of the scope waits it out, as for a 429.
+        self._check_deadline(delay, state, final)
+        self.budget.pause_service(lane, delay, headers.get("x-ms-throttle-scope"))
+        self.counters.retries += 1
 
     def _throttled(self, delay: float | None, headers: dict[str, str], state: _Attempts,
                    lane: Lane) -> None:
@@ -245,16 +270,20 @@ class GraphTransport:
 
     async def _backoff_sleep(self, delay: float, state: _Attempts,
                              final: GraphClientError | None) -> None:
-        url = state.url
+        self._check_deadline(delay, state, final)
+        self.counters.retries += 1
+        await self.budget.clock.sleep(delay)
+
+    def _check_deadline(self, delay: float, state: _Attempts,
+                        final: GraphClientError | None) -> None:
+        """Raise the final error when waiting ``delay`` more would pass a limit."""
         elapsed = self.budget.clock.now() - state.started
         if elapsed + delay > self.policy.deadline or state.sent >= self.policy.max_attempts:
             if final is not None and state.sent >= self.policy.max_attempts:
                 raise final
             raise RetryDeadlineExceeded(
-                f"Gave up on {_origin(url)} after {state.sent} attempts in {elapsed:.0f} s; "
-                f"the last failure was: {final or 'a transport error'}.")
-        self.counters.retries += 1
-        await self.budget.clock.sleep(delay)
+                f"Gave up on {_origin(state.url)} after {state.sent} attempts in "
+                f"{elapsed:.0f} s; the last failure was: {final or 'a transport error'}.")
 
     def _backoff(self, state: _Attempts) -> float:
         """Exponential backoff with equal jitter: half fixed, half random."""
@@ -313,6 +342,16 @@ def _unreachable_reason(exc: BaseException) -> str | None:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "the host name does not resolve. Check the Graph URL."
     return None
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, as browsers compare origins (default ports made explicit)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "", url, None
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
+    return parsed.scheme, parsed.host.lower(), port
 
 
 def _origin(url: str) -> str:

@@ -131,7 +131,11 @@ class TypeJob:
         if is_token_stale(float(saved.get("saved_at", 0)), self.ctx.now()):
             return None
         link = saved.get("link")
-        return link if isinstance(link, str) else None
+        if not isinstance(link, str):
+            return None
+        # A tenant moved to another Graph URL (a national cloud, a proxy) starts its delta
+        # afresh rather than following a link the client refuses to send its token to.
+        return link if self.ctx.client.transport.on_graph_origin(link) else None
 
     async def _read(self) -> None:
         if not self.type.delta:
