@@ -36,7 +36,7 @@ from typing import Any
 
 from entra_backup.domain.canonical import canonical_bytes
 from entra_backup.domain.errors import EntraBackupError, UsageError
-from entra_backup.domain.object_types import by_name
+from entra_backup.domain.object_types import Lane, by_name
 from entra_backup.domain.restore.plan import (
     Action,
     CaState,
@@ -167,6 +167,10 @@ class _Executor:
 
     def _batch_kind(self, key: str, item: PlanItem) -> str | None:
         """What kind of ``$batch`` the item may share, or None when it goes alone."""
+        if by_name(item.type).lane is Lane.CONDITIONAL_ACCESS:
+            # Graph's lane of one write a second refuses all but one of a batch's writes
+            # at once (429 without Retry-After); alone, the client's serial lane paces them.
+            return None
         if item.action in _SIMPLE:
             return item.action.value
         if recreate.batchable(item, self.ctx.journal.get(key)):
