@@ -103,6 +103,12 @@ class ForeignUrl(GraphClientError):
     exit_code = 7
 
 
+class UnsafePath(GraphClientError):
+    """A Graph path holds segments that would make it name another resource."""
+
+    exit_code = 8
+
+
 def graph_error_parts(body: Any) -> tuple[str | None, str]:
     """Graph's ``error.code`` and ``error.message`` from a parsed error body."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):

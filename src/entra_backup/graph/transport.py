@@ -18,6 +18,7 @@ import ssl
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 import httpx
 import orjson
@@ -31,6 +32,7 @@ from entra_backup.graph.errors import (
     ServiceError,
     ThrottledTooLong,
     TransportError,
+    UnsafePath,
     from_response,
 )
 from entra_backup.graph.tls import trust
@@ -129,6 +131,7 @@ class GraphTransport:
         A full URL must be on the Graph origin: the bearer token is sent with every
         request, and a link from a response, a file or a batch body could point anywhere.
         """
+        _check_segments(path_or_url)
         if "://" in path_or_url.split("?", 1)[0]:
             url = path_or_url
             self._check_origin(url)
@@ -342,6 +345,24 @@ def _unreachable_reason(exc: BaseException) -> str | None:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "the host name does not resolve. Check the Graph URL."
     return None
+
+
+def _check_segments(path_or_url: str) -> None:
+    """Refuse a path that would not reach the resource it names once resolved.
+
+    Paths carry object ids read from snapshots, plans and journals; an id such as
+    ``../servicePrincipals/<id>`` would otherwise be resolved by the HTTP stack into a
+    request for another object, and a ``#`` would cut the path short. Graph paths never
+    hold such segments.
+    """
+    path = path_or_url.split("?", 1)[0]
+    if "://" in path:
+        path = path.split("://", 1)[1].partition("/")[2]
+    segments = [unquote(segment) for segment in path.split("/")]
+    if "#" in path or any(s in (".", "..") or "/" in s or "\\" in s for s in segments):
+        raise UnsafePath(f"Refused the Graph path {path_or_url[:160]!r}: it holds a '.', "
+                         "'..' or '#' segment, which no Graph resource has (a damaged or "
+                         "edited id?).")
 
 
 def _origin_of(url: str) -> tuple[str, str, int | None]:
