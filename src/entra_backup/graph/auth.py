@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ DEFAULT_HINT = "Check the tenant id, client id and credential of this tenant con
 class CertificateCredential:
     """A certificate credential as MSAL takes it (PEM private key, SHA-1 thumbprint)."""
 
-    private_key: str
+    private_key: str = field(repr=False)
     thumbprint: str
     public_certificate: str
 
@@ -130,7 +130,7 @@ class _MsalHttpClient:
 
 @dataclass
 class _Issued:
-    access_token: str
+    access_token: str = field(repr=False)
     expires_at: float
 
 

@@ -8,7 +8,7 @@ token provider, the throttle budget and the pooled HTTPS client of that tenant. 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -31,7 +31,7 @@ class TenantConnection:
 
     tenant_id: str
     client_id: str
-    credential: Credential
+    credential: Credential = field(repr=False)
     cloud: str = "public"
     authority: str | None = None
     graph_url: str | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -56,9 +56,9 @@ class RepositoryKeys:
     """The per-purpose keys derived from one repository's master key."""
 
     repo_id: bytes
-    id_key: bytes
-    data_root: bytes
-    config_mac_key: bytes
+    id_key: bytes = field(repr=False)
+    data_root: bytes = field(repr=False)
+    config_mac_key: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master_key: bytes, repo_id: bytes) -> RepositoryKeys:

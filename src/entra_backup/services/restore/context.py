@@ -42,7 +42,7 @@ class RunContext:
     repo: Repository
     snapshot: Snapshot
     journal: Journal
-    default_password: str
+    default_password: str = field(repr=False)
     ca_state: CaState
     ids: IdMap = field(default_factory=IdMap)
     bound: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
