@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import zstandard
 
-from entra_backup.store.crypto import FileCipher, OpenFailed, RepositoryKeys
+from entra_backup.store.crypto import FileCipher, FileOpener, OpenFailed, RepositoryKeys
 from entra_backup.store.errors import CorruptBlob
 
 _RAW = b"\x00"
@@ -92,7 +92,7 @@ class BlobCodec:
         return record
 
     def open(
-        self, cipher: FileCipher, kind: int, blob_id: bytes, record: bytes, *, rehash: bool = False
+        self, cipher: FileOpener, kind: int, blob_id: bytes, record: bytes, *, rehash: bool = False
     ) -> bytes:
         """Return the plaintext; raise CorruptBlob if anything does not verify."""
         try:

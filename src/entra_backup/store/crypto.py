@@ -83,14 +83,19 @@ class RepositoryKeys:
         return hmac.new(self.config_mac_key, data, hashlib.sha256).digest()
 
     def file_cipher(self, salt: bytes) -> FileCipher:
-        """The cipher of the file whose random salt is ``salt``."""
+        """The sealing cipher of a new file whose fresh random salt is ``salt``."""
         return FileCipher(self.data_root, salt)
 
+    def file_opener(self, salt: bytes) -> FileOpener:
+        """The opening-only cipher of an existing file whose salt is ``salt``."""
+        return FileOpener(self.data_root, salt)
 
-class FileCipher:
-    """AES-256-GCM under one file's key; sealing numbers nonces from 0 upwards."""
 
-    __slots__ = ("_aead", "_counter", "salt")
+class FileOpener:
+    """Opens what was sealed under one file's key. It cannot seal: a reader that could
+    would number its nonces from 0 again, reusing nonces the file's writer used."""
+
+    __slots__ = ("_aead", "salt")
 
     def __init__(self, data_root: bytes, salt: bytes) -> None:
         if len(salt) != SALT_SIZE:
@@ -99,16 +104,7 @@ class FileCipher:
             algorithm=hashes.SHA256(), length=KEY_SIZE, info=b"entra-backup file v1" + salt
         ).derive(data_root)
         self._aead = AESGCM(key)
-        self._counter = 0
         self.salt = salt
-
-    def seal(self, plaintext: bytes, associated: bytes) -> bytes:
-        """Return ``nonce || ciphertext || tag`` with the next unused nonce."""
-        if self._counter >= _MAX_COUNTER:
-            raise OverflowError("nonce space of this file is exhausted")
-        nonce = self._counter.to_bytes(NONCE_SIZE, "little")
-        self._counter += 1
-        return nonce + self._aead.encrypt(nonce, plaintext, associated)
 
     def open(self, sealed: bytes, associated: bytes) -> bytes:
         """Authenticate and decrypt ``nonce || ciphertext || tag``; raise OpenFailed."""
@@ -118,6 +114,25 @@ class FileCipher:
             return self._aead.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], associated)
         except InvalidTag as exc:
             raise OpenFailed("authentication failed") from exc
+
+
+class FileCipher(FileOpener):
+    """The writer's cipher of one new file (its salt fresh): seals with nonces numbered
+    from 0 upwards, and opens what it sealed (to verify a record before it is kept)."""
+
+    __slots__ = ("_counter",)
+
+    def __init__(self, data_root: bytes, salt: bytes) -> None:
+        super().__init__(data_root, salt)
+        self._counter = 0
+
+    def seal(self, plaintext: bytes, associated: bytes) -> bytes:
+        """Return ``nonce || ciphertext || tag`` with the next unused nonce."""
+        if self._counter >= _MAX_COUNTER:
+            raise OverflowError("nonce space of this file is exhausted")
+        nonce = self._counter.to_bytes(NONCE_SIZE, "little")
+        self._counter += 1
+        return nonce + self._aead.encrypt(nonce, plaintext, associated)
 
 
 def wrap_with_key(key: bytes, secret: bytes, associated: bytes) -> bytes:

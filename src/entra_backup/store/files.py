@@ -59,7 +59,7 @@ def open_file(keys: RepositoryKeys, magic: bytes, data: bytes, name: str) -> byt
         raise CorruptFile(f"{name} is not a {magic.decode()} file (damaged or truncated)")
     if data[4] != FORMAT_VERSION:
         raise UnsupportedFormat(f"{name} has format version {data[4]}, expected {FORMAT_VERSION}")
-    cipher = keys.file_cipher(data[5:PREAMBLE_SIZE])
+    cipher = keys.file_opener(data[5:PREAMBLE_SIZE])
     try:
         packed = cipher.open(data[PREAMBLE_SIZE:], keys.repo_id + magic)
         return zstandard.ZstdDecompressor().decompress(packed, max_output_size=_MAX_BODY)

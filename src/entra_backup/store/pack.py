@@ -20,7 +20,12 @@ from typing import NamedTuple
 import orjson
 
 from entra_backup.store.blob import BlobCodec, Dictionary
-from entra_backup.store.crypto import SALT_SIZE, FileCipher, OpenFailed, random_bytes
+from entra_backup.store.crypto import (
+    SALT_SIZE,
+    FileOpener,
+    OpenFailed,
+    random_bytes,
+)
 from entra_backup.store.errors import CorruptFile, UnsupportedFormat
 from entra_backup.store.files import FORMAT_VERSION, PACK_MAGIC, PREAMBLE_SIZE, content_name
 
@@ -95,7 +100,7 @@ def pack_salt(data: bytes, name: str) -> bytes:
 
 def read_header(codec: BlobCodec, data: bytes, name: str) -> list[PackEntry]:
     """Decrypt and parse a whole pack's header."""
-    cipher = FileCipher(codec.keys.data_root, pack_salt(data, name))
+    cipher = FileOpener(codec.keys.data_root, pack_salt(data, name))
     if len(data) < PREAMBLE_SIZE + _TRAILER_SIZE:
         raise CorruptFile(f"pack {name} is truncated")
     header_length = int.from_bytes(data[-_TRAILER_SIZE:], "little")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from entra_backup.store.backends.base import Backend, NotFound
 from entra_backup.store.blob import BlobCodec
-from entra_backup.store.crypto import FileCipher
+from entra_backup.store.crypto import FileOpener
 from entra_backup.store.errors import CorruptBlob, MissingBlob, MissingPack
 from entra_backup.store.files import pack_name
 from entra_backup.store.index import BlobIndex, Location
@@ -23,7 +23,7 @@ class BlobReader:
         self._backend = backend
         self.codec = codec
         self.index = index
-        self._ciphers: OrderedDict[str, FileCipher] = OrderedDict()
+        self._ciphers: OrderedDict[str, FileOpener] = OrderedDict()
 
     def locate(self, kind: int, blob_id: bytes) -> Location:
         """The blob's location; raise MissingBlob or CorruptBlob for a kind mismatch."""
@@ -82,10 +82,10 @@ class BlobReader:
         except NotFound as exc:
             raise MissingPack(f"pack {pack_id} is missing") from exc
 
-    def _cipher(self, pack_id: str, salt: bytes) -> FileCipher:
+    def _cipher(self, pack_id: str, salt: bytes) -> FileOpener:
         cipher = self._ciphers.get(pack_id)
         if cipher is None:
-            cipher = self.codec.keys.file_cipher(salt)
+            cipher = self.codec.keys.file_opener(salt)
             self._ciphers[pack_id] = cipher
             if len(self._ciphers) > _CIPHER_CACHE:
                 self._ciphers.popitem(last=False)
