@@ -1,0 +1,95 @@
+"""What a restore plan will do, in the few numbers an administrator confirms it by.
+
+``restore`` shows this summary before it writes and asks for confirmation; the dry run
+shows it above the steps. Per object type: how many items of each action and how many
+Graph writes; in all: the writes on the directory quota and on the serial Conditional
+Access lane, the plan's duration estimate from the write quota (the plan's own figure),
+what it removes (only with ``--remove-new``), and whether it needs a default password
+(it re-creates users). The Conditional Access state is the plan's: it is recorded when
+the plan is made, so a saved plan executes with the state it was reviewed with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from entra_backup.domain.restore.plan import Action, CaState, RestorePlan
+from entra_backup.services.restore.plan import RestoreOptions
+
+
+@dataclass(frozen=True)
+class TypeSummary:
+    """One object type's items per action, and the Graph writes they make."""
+
+    type: str
+    actions: dict[str, int] = field(default_factory=dict)
+    writes: int = 0
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """A plan in numbers; see the module docstring."""
+
+    tenant: str
+    snapshot: str
+    types: list[TypeSummary]
+    directory_writes: int
+    conditional_access_writes: int
+    estimated_seconds: float
+    recreated_users: int
+    removed_objects: int
+    removed_edges: int
+    ca_state: CaState
+
+    @property
+    def writes(self) -> int:
+        """Every Graph write the plan makes."""
+        return self.directory_writes + self.conditional_access_writes
+
+    @property
+    def needs_password(self) -> bool:
+        """Whether the plan re-creates users (who need a default password)."""
+        return self.recreated_users > 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "snapshot": self.snapshot,
+                "types": {t.type: {"actions": dict(t.actions), "writes": t.writes}
+                          for t in self.types},
+                "writes": self.writes, "directory_writes": self.directory_writes,
+                "conditional_access_writes": self.conditional_access_writes,
+                "estimated_seconds": self.estimated_seconds,
+                "recreated_users": self.recreated_users,
+                "removed_objects": self.removed_objects, "removed_edges": self.removed_edges,
+                "needs_default_password": self.needs_password, "ca_state": self.ca_state}
+
+
+def summarize(plan: RestorePlan) -> PlanSummary:
+    """The summary of ``plan`` (pure: reads nothing but the plan)."""
+    actions: dict[str, Counter[str]] = {}
+    writes: Counter[str] = Counter()
+    for item in plan.items:
+        actions.setdefault(item.type, Counter())[item.action.value] += 1
+        if item.action is not Action.SKIP:
+            writes[item.type] += item.writes
+    lanes = plan.writes()
+    return PlanSummary(
+        tenant=plan.tenant, snapshot=plan.snapshot,
+        types=[TypeSummary(name, dict(counted), writes[name])
+               for name, counted in sorted(actions.items())],
+        directory_writes=lanes["directory"],
+        conditional_access_writes=lanes["conditional_access"],
+        estimated_seconds=plan.estimated_seconds(),
+        recreated_users=sum(1 for i in plan.items
+                            if i.action is Action.RECREATE and i.type == "users"),
+        removed_objects=sum(1 for i in plan.items if i.action is Action.REMOVE),
+        removed_edges=sum(len(i.edges) for i in plan.items
+                          if i.action is Action.REMOVE_EDGES),
+        ca_state=plan_ca_state(plan))
+
+
+def plan_ca_state(plan: RestorePlan) -> CaState:
+    """The Conditional Access state the plan was made with (report-only when a plan of
+    an earlier version did not record it)."""
+    return RestoreOptions.from_json(plan.options).ca_state
