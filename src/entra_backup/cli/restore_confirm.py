@@ -37,9 +37,13 @@ def require_terminal(confirmed: bool) -> None:
 
 def confirm(writes: int, tenant: str) -> None:
     """Ask on the terminal (the question on stderr, so stdout keeps one JSON document);
-    anything but yes ends the command having written nothing."""
-    question = f"Proceed with {writes:,} writes to tenant {tenant}?"
-    if not typer.confirm(question, default=False, err=True):
+    anything but y or yes (an empty line, end of input) ends the command having written
+    nothing."""
+    # Read here rather than through click's prompt, which echoes a space to stdout.
+    typer.echo(f"Proceed with {writes:,} writes to tenant {tenant}? [y/N] ", nl=False,
+               err=True)
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
         raise RestoreDeclined("restore cancelled at the prompt; nothing was written")
 
 
