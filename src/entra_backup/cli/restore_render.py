@@ -112,22 +112,22 @@ def render_report(console: Console, run_id: str, report: dict[str, Any]) -> None
 
 
 def render_runs(console: Console, tenant: str, runs: list[RunInfo]) -> None:
-    """``restore-report NAME --list``: one row per run."""
+    """``restore-report NAME --list``: one line per run, oldest first. Lines, not a table:
+    a run's id is the argument of ``restore-report`` and must never be cut or wrapped."""
     if not runs:
         console.print(f"No restore run of {tenant} yet.", highlight=False, markup=False)
         return
-    console.print(f"Restore runs of {tenant}:", highlight=False, markup=False)
-    table = Table()
-    for column in ("run", "started", "snapshot", "status", "done", "skipped", "failed",
-                   "total"):
-        table.add_column(column, no_wrap=column != "run",
-                         justify="right" if column in ("done", "skipped", "failed",
-                                                       "total") else "left")
+    width = max(len(run.id) for run in runs)
+    console.print(f"{'run':<{width}}  {'started (UTC)':<19}  snapshot  {'status':<10}  steps",
+                  highlight=False, markup=False, soft_wrap=True)
     for run in runs:
-        table.add_row(run.id, run.started_at.replace("+00:00", "Z"), run.snapshot[:8],
-                      run.status, *(f"{run.counts.get(n, 0):,}"
-                                    for n in ("done", "skipped", "failed", "total")))
-    console.print(table)
+        started = run.started_at[:19].replace("T", " ")
+        counts = run.counts
+        console.print(f"{run.id:<{width}}  {started:<19}  {run.snapshot[:8]:<8}  "
+                      f"{run.status:<10}  {counts.get('done', 0):,} done, "
+                      f"{counts.get('skipped', 0):,} skipped, {counts.get('failed', 0):,} "
+                      f"failed of {counts.get('total', 0):,}",
+                      highlight=False, markup=False, soft_wrap=True)
 
 
 def duration(seconds: float) -> str:
