@@ -39,7 +39,9 @@ def confirm(writes: int, tenant: str) -> None:
     """Ask on the terminal (the question on stderr, so stdout keeps one JSON document);
     anything but y or yes (an empty line, end of input) ends the command having written
     nothing."""
-    # Read here rather than through click's prompt, which echoes a space to stdout.
+    # Read here rather than through click's prompt, which echoes a space to stdout; the
+    # summary on stdout is flushed first so the question follows it on the terminal.
+    sys.stdout.flush()
     typer.echo(f"Proceed with {writes:,} writes to tenant {tenant}? [y/N] ", nl=False,
                err=True)
     answer = sys.stdin.readline().strip().lower()
