@@ -14,6 +14,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from entra_backup.domain.restore.plan import Action, RestorePlan
+from entra_backup.services.restore.execute import item_keys
+from entra_backup.services.restore.journal import FINISHED, Journal, JournalEntry
+from entra_backup.services.restore.report import DONE
+from entra_backup.services.restore.runs import start_run
 from tests.cli._restore_cli_support import (
     PASSWORD_VARIABLE,
     POLICY_NAME,
@@ -190,6 +195,35 @@ def test_the_dry_run_names_the_password_option_and_the_real_run_leaves_nothing(
     assert done.code == 0, str(done)
     assert "Continuing the unfinished restore" not in done.err
     assert len(setting.runs()) == 1
+
+
+def test_a_resumed_run_asks_for_what_is_left(cli: Cli, setting: Setting) -> None:
+    """A run stopped after re-creating the user: the next attempt continues it, needs no
+    password any more, and asks for the writes left, not the whole plan's."""
+    setting.delete_user_for_good()
+    users = ["restore", TENANT, "--snapshot", setting.snapshot, "--type", "users"]
+    planned = cli.run(*users, "--dry-run", "--json")
+    assert planned.code == 0, str(planned)
+    plan = RestorePlan.from_json(planned.json())
+    ordered = plan.ordered()
+    [(key, item)] = [(k, i) for k, i in zip(item_keys(ordered), ordered, strict=True)
+                     if i.action is Action.RECREATE]
+    run = start_run(setting.workspace.home, plan)
+    journal = Journal.open(run.journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
+                                         "plan_created_at": plan.created_at})
+    journal.record(JournalEntry(key, FINISHED, DONE, new_id="stopped-run-new-id"))
+    journal.close()
+    left = sum(i.writes for i in plan.items if i.action is not Action.SKIP) - item.writes
+    before = setting.writes()
+
+    with terminal_typing("n"):
+        declined = cli.run(*users)
+
+    assert declined.code == DECLINED, str(declined)
+    assert f"Continuing the unfinished restore {run.id}" in declined.err
+    assert f"Proceed with {left} writes to tenant fabrikam?" in declined.err
+    assert setting.writes() == before
+    assert setting.runs() == [run.id]
 
 
 # --- the Conditional Access state of a saved plan ----------------------------------------

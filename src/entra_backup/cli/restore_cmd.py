@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -67,7 +67,7 @@ from entra_backup.services.restore.runs import (
     start_run,
     unfinished_run,
 )
-from entra_backup.services.restore.summary import PlanSummary, plan_ca_state, summarize
+from entra_backup.services.restore.summary import plan_ca_state, still_to_do, summarize
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -107,69 +107,105 @@ def restore(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Restore the tenant to a snapshot: a plan first (--dry-run), then its execution."""
+    options = _options(types, objects, no_relationships, deleted_only, settings, remove_new,
+                       ca_state)
+    if not dry_run:
+        require_terminal(yes)
+    password = None if dry_run else _password(default_password_env)
+    target = _Target.open(name, snapshot)
+    if plan_file is not None:
+        plan, changed = _saved_plan(target, plan_file, options, ca_state)
+    else:
+        plan, changed = _current_plan(target, options, resume=not dry_run), []
+    if dry_run:
+        _show_dry_run(plan, changed, json_output,
+                      password_given=default_password_env is not None)
+        return
+    if changed:
+        raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
+                         "); make the plan again (restore --dry-run) and review it")
+    _confirm_and_execute(target, plan, password, yes=yes, json_output=json_output)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The tenant and snapshot a restore is about, with what reaches them."""
+
+    space: Workspace
+    name: str
+    repo: Repository
+    snapshot: Snapshot
+    connection: TenantConnection
+
+    @classmethod
+    def open(cls, name: str, snapshot: str) -> _Target:
+        space = workspace()
+        record = space.tenant(name)
+        repo = space.open_repository()
+        return cls(space, name, repo, browse.resolve_snapshot(repo, name, snapshot),
+                   space.connection(record))
+
+
+def _options(types: list[str], objects: list[str], no_relationships: bool,
+             deleted_only: bool, settings: str, remove_new: bool,
+             ca_state: str | None) -> RestoreOptions:
     if settings not in ("overwrite", "skip"):
         raise UsageError(f"--settings must be overwrite or skip, not {settings!r}")
     if ca_state not in (None, "report-only", "as-backed-up"):
         raise UsageError(f"--ca-state must be report-only or as-backed-up, not {ca_state!r}")
     for type_name in types:
         by_name(type_name)
-    options = RestoreOptions(types=tuple(types), object_ids=tuple(objects),
-                             relationships=not no_relationships, deleted_only=deleted_only,
-                             settings=cast(SettingsMode, settings), remove_new=remove_new,
-                             ca_state=cast(CaState, ca_state or "report-only"))
-    if not dry_run:
-        require_terminal(yes)
-    password = None if dry_run else _password(default_password_env)
-    space = workspace()
-    record = space.tenant(name)
-    repo = space.open_repository()
-    chosen = browse.resolve_snapshot(repo, name, snapshot)
-    connection = space.connection(record)
-    if plan_file is not None:
-        plan, changed = _saved_plan(plan_file, options, ca_state, name, chosen, connection)
-    else:
-        async def compute() -> RestorePlan:
-            async with GraphClient.connect(connection) as client:
-                return await make_plan(client, repo, chosen, options,
-                                       known_ids=earlier_id_map(space.home, name))
+    return RestoreOptions(types=tuple(types), object_ids=tuple(objects),
+                          relationships=not no_relationships, deleted_only=deleted_only,
+                          settings=cast(SettingsMode, settings), remove_new=remove_new,
+                          ca_state=cast(CaState, ca_state or "report-only"))
 
-        resumed = None if dry_run else _resumed_plan(space.home, options, name, chosen.id)
-        plan = resumed if resumed is not None else asyncio.run(compute())
-        changed = []
-    summary = summarize(plan)
-    if dry_run:
-        _show_dry_run(plan, summary, changed, json_output,
-                      password_given=default_password_env is not None)
-        return
-    if changed:
-        raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
-                         "); make the plan again (restore --dry-run) and review it")
-    run = _continued_run(space.home, plan)
-    if run is None and summary.needs_password and password is None:
+
+def _current_plan(target: _Target, options: RestoreOptions, *, resume: bool) -> RestorePlan:
+    """The plan of the unfinished run of the same restore (when ``resume``), else a new
+    one computed against the live tenant."""
+    if resume:
+        resumed = _resumed_plan(target.space.home, options, target.name, target.snapshot.id)
+        if resumed is not None:
+            return resumed
+
+    async def compute() -> RestorePlan:
+        async with GraphClient.connect(target.connection) as client:
+            return await make_plan(client, target.repo, target.snapshot, options,
+                                   known_ids=earlier_id_map(target.space.home, target.name))
+
+    return asyncio.run(compute())
+
+
+def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | None, *,
+                         yes: bool, json_output: bool) -> None:
+    """Refuse what cannot run, show what will, ask, then execute. Every refusal comes
+    before the run's folder exists, so none leaves an unfinished restore behind."""
+    run = _continued_run(target.space.home, plan)
+    summary = summarize(still_to_do(plan, run.finished_keys() if run else ()))
+    if summary.needs_password and password is None:
         raise UsageError(f"the plan re-creates {summary.recreated_users} users: give "
                          f"{PASSWORD_OPTION} VARIABLE with their default password (they "
                          "must change it at their next sign-in); nothing was written")
-    asyncio.run(_check_permissions(connection, plan))
-    console = Console(stderr=json_output)
-    render_summary(console, summary)
+    asyncio.run(_check_permissions(target.connection, plan))
+    render_summary(Console(stderr=json_output), summary)
     if not yes and summary.writes:
-        confirm(summary.writes, name)
-    _execute(space, connection, repo, chosen, plan, run, summary, password, json_output)
+        confirm(summary.writes, target.name)
+    _execute(target, plan, run, summary.ca_state, password, json_output)
 
 
-def _saved_plan(plan_file: Path, options: RestoreOptions, ca_state: str | None, name: str,
-                chosen: Snapshot, connection: TenantConnection
-                ) -> tuple[RestorePlan, list[str]]:
+def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
+                ca_state: str | None) -> tuple[RestorePlan, list[str]]:
     """The plan of ``--plan FILE``, checked against the command line, and the types
     whose live objects changed since it was made."""
     if replace(options, ca_state="report-only") != RestoreOptions():
         raise UsageError("a saved plan holds its own options; give --plan without "
                          "--type, --object or other restore options")
     plan = _read_plan(plan_file)
-    if plan.tenant != name or plan.snapshot != chosen.id:
+    if plan.tenant != target.name or plan.snapshot != target.snapshot.id:
         raise UsageError(f"{plan_file} is a plan of tenant {plan.tenant!r}, snapshot "
-                         f"{plan.snapshot[:8]}, not of {name!r}, snapshot "
-                         f"{chosen.short_id}")
+                         f"{plan.snapshot[:8]}, not of {target.name!r}, snapshot "
+                         f"{target.snapshot.short_id}")
     recorded = plan_ca_state(plan)
     if ca_state is not None and ca_state != recorded:
         raise UsageError(f"{plan_file} was made with --ca-state {recorded}, which it "
@@ -177,16 +213,17 @@ def _saved_plan(plan_file: Path, options: RestoreOptions, ca_state: str | None, 
                          "the plan again with it)")
 
     async def current() -> dict[str, str]:
-        async with GraphClient.connect(connection) as client:
-            live = await read_live(client, chosen,
+        async with GraphClient.connect(target.connection) as client:
+            live = await read_live(client, target.snapshot,
                                    [by_name(t) for t in sorted(plan.live_state)])
         return live.state
 
     return plan, changed_types(plan, asyncio.run(current()))
 
 
-def _show_dry_run(plan: RestorePlan, summary: PlanSummary, changed: list[str],
-                  json_output: bool, *, password_given: bool) -> None:
+def _show_dry_run(plan: RestorePlan, changed: list[str], json_output: bool, *,
+                  password_given: bool) -> None:
+    summary = summarize(plan)
     hint = summary.needs_password and not password_given
     if json_output:
         print_json({**plan.to_json(), "needs_default_password": summary.needs_password})
@@ -242,22 +279,23 @@ def _password(variable: str | None) -> str | None:
     return value
 
 
-def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
-             snapshot: Snapshot, plan: RestorePlan, run: RestoreRun | None,
-             summary: PlanSummary, password: str | None, json_output: bool) -> None:
+def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_state: CaState,
+             password: str | None, json_output: bool) -> None:
+    repo, snapshot = target.repo, target.snapshot
+
     async def go() -> RestoreReport:
-        async with GraphClient.connect(connection) as client:
-            chosen = run or start_run(space.home, plan)
+        async with GraphClient.connect(target.connection) as client:
+            chosen = run or start_run(target.space.home, plan)
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
                                             default_password=password,
-                                            ca_state=summary.ca_state)
+                                            ca_state=ca_state)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
                                 chosen.finished_steps()) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
-                                                ca_state=summary.ca_state, progress=bar)
+                                                ca_state=ca_state, progress=bar)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report

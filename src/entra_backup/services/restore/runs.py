@@ -59,10 +59,14 @@ class RestoreRun:
 
     def finished_steps(self) -> int:
         """Steps an earlier attempt of this run finished (done or skipped)."""
+        return len(self.finished_keys())
+
+    def finished_keys(self) -> set[str]:
+        """The keys of the steps an earlier attempt finished (done or skipped)."""
         if not self.journal.is_file():
-            return 0
-        return sum(1 for entry in read_journal(self.journal).values()
-                   if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED))
+            return set()
+        return {key for key, entry in read_journal(self.journal).items()
+                if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED)}
 
     def tenant(self) -> str:
         """The tenant the run restores (from its plan)."""

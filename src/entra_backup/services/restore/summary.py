@@ -12,10 +12,12 @@ the plan is made, so a saved plan executes with the state it was reviewed with.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan
+from entra_backup.services.restore.execute import item_keys
 from entra_backup.services.restore.plan import RestoreOptions
 
 
@@ -87,6 +89,17 @@ def summarize(plan: RestorePlan) -> PlanSummary:
         removed_edges=sum(len(i.edges) for i in plan.items
                           if i.action is Action.REMOVE_EDGES),
         ca_state=plan_ca_state(plan))
+
+
+def still_to_do(plan: RestorePlan, finished: Collection[str]) -> RestorePlan:
+    """``plan`` without the items an earlier attempt of its run finished (``finished``:
+    their keys, as the journal names them), so a resumed run asks for what it will write."""
+    if not finished:
+        return plan
+    ordered = plan.ordered()
+    return replace(plan, items=[item for key, item in
+                                zip(item_keys(ordered), ordered, strict=True)
+                                if key not in finished])
 
 
 def plan_ca_state(plan: RestorePlan) -> CaState:
