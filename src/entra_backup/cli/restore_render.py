@@ -1,7 +1,8 @@
 """How ``restore`` and ``restore-report`` show plans, summaries, reports and runs as text.
 
 Rich picks the terminal's width (80 columns when the output is not a terminal); the
-summary table keeps only the actions the plan has, so it stays narrow.
+summary is a narrow table (type, action, items, writes), and lines that carry ids are
+printed whole and left to the terminal to wrap, so an id is never cut.
 """
 
 from __future__ import annotations
@@ -17,26 +18,18 @@ from entra_backup.services.restore.runs import RunInfo
 from entra_backup.services.restore.summary import PlanSummary
 
 PASSWORD_OPTION = "--default-password-env"
-_HEADERS = {Action.UNDELETE.value: "undelete", Action.RECREATE.value: "re-create",
-            Action.UPDATE.value: "update", Action.ADD_EDGES.value: "add rel.",
-            Action.REMOVE_EDGES.value: "remove rel.", Action.REMOVE.value: "remove",
-            Action.SKIP.value: "skip"}
 
 
 def render_summary(console: Console, summary: PlanSummary) -> None:
-    """Per type the items of each action and the writes; then totals and the estimate."""
-    present = [action for action in _HEADERS
-               if any(action in row.actions for row in summary.types)]
+    """Items and writes per type and action; then totals, the estimate, the removals."""
     console.print(f"Plan to restore {summary.tenant} to snapshot {summary.snapshot[:8]}:",
                   highlight=False, markup=False)
     table = Table()
-    table.add_column("type", no_wrap=True)
-    for action in present:
-        table.add_column(_HEADERS[action], justify="right", no_wrap=True)
-    table.add_column("writes", justify="right", no_wrap=True)
-    for row in summary.types:
-        table.add_row(row.type, *(_count(row.actions.get(action, 0)) for action in present),
-                      f"{row.writes:,}")
+    for column in ("type", "action", "items", "writes"):
+        table.add_column(column, justify="right" if column in ("items", "writes") else "left",
+                         no_wrap=True)
+    for row in summary.rows:
+        table.add_row(row.type, row.action, f"{row.items:,}", f"{row.writes:,}")
     console.print(table)
     console.print(f"{summary.directory_writes:,} directory writes and "
                   f"{summary.conditional_access_writes:,} Conditional Access writes; "
@@ -145,7 +138,3 @@ def _old_id(item: dict[str, Any]) -> str:
     """A re-created object's old id, shown before its new one (the name alone is shown
     when the item has no new id)."""
     return f" ({item['object_id']})" if item.get("new_id") and item["display_name"] else ""
-
-
-def _count(value: int) -> str:
-    return f"{value:,}" if value else "-"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan
@@ -22,12 +22,13 @@ from entra_backup.services.restore.plan import RestoreOptions
 
 
 @dataclass(frozen=True)
-class TypeSummary:
-    """One object type's items per action, and the Graph writes they make."""
+class SummaryRow:
+    """One object type and action: how many items, and the Graph writes they make."""
 
     type: str
-    actions: dict[str, int] = field(default_factory=dict)
-    writes: int = 0
+    action: str
+    items: int
+    writes: int
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class PlanSummary:
 
     tenant: str
     snapshot: str
-    types: list[TypeSummary]
+    rows: list[SummaryRow]
+    """By type, then action in the order a restore carries them out."""
     directory_writes: int
     conditional_access_writes: int
     estimated_seconds: float
@@ -57,8 +59,7 @@ class PlanSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "snapshot": self.snapshot,
-                "types": {t.type: {"actions": dict(t.actions), "writes": t.writes}
-                          for t in self.types},
+                "rows": [asdict(row) for row in self.rows],
                 "writes": self.writes, "directory_writes": self.directory_writes,
                 "conditional_access_writes": self.conditional_access_writes,
                 "estimated_seconds": self.estimated_seconds,
@@ -69,17 +70,19 @@ class PlanSummary:
 
 def summarize(plan: RestorePlan) -> PlanSummary:
     """The summary of ``plan`` (pure: reads nothing but the plan)."""
-    actions: dict[str, Counter[str]] = {}
-    writes: Counter[str] = Counter()
+    items: Counter[tuple[str, str]] = Counter()
+    writes: Counter[tuple[str, str]] = Counter()
     for item in plan.items:
-        actions.setdefault(item.type, Counter())[item.action.value] += 1
+        items[item.type, item.action.value] += 1
         if item.action is not Action.SKIP:
-            writes[item.type] += item.writes
+            writes[item.type, item.action.value] += item.writes
+    order = {action.value: index for index, action in enumerate(Action)}
     lanes = plan.writes()
     return PlanSummary(
         tenant=plan.tenant, snapshot=plan.snapshot,
-        types=[TypeSummary(name, dict(counted), writes[name])
-               for name, counted in sorted(actions.items())],
+        rows=[SummaryRow(type_name, action, count, writes[type_name, action])
+              for (type_name, action), count in
+              sorted(items.items(), key=lambda entry: (entry[0][0], order[entry[0][1]]))],
         directory_writes=lanes["directory"],
         conditional_access_writes=lanes["conditional_access"],
         estimated_seconds=plan.estimated_seconds(),
