@@ -195,6 +195,8 @@ def test_the_dry_run_names_the_password_option_and_the_real_run_leaves_nothing(
     assert done.code == 0, str(done)
     assert "Continuing the unfinished restore" not in done.err
     assert len(setting.runs()) == 1
+    assert "1 objects were re-created with new ids; the report gives each old id -> new id." \
+        in done.out
 
 
 def test_a_resumed_run_asks_for_what_is_left(cli: Cli, setting: Setting) -> None:

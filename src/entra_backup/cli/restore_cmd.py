@@ -315,9 +315,10 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
 
 
 def restore_report(
-    name: str = typer.Argument(..., help="The tenant's name (or, alone, a run's id)."),
-    run_id: str = typer.Argument("latest", help="The run's id, a unique prefix of it, or "
-                                                "'latest'."),
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="The tenant's name (or, alone, a run's id)."),
+    run_id: str = typer.Argument(LATEST, metavar="RUN",
+                                 help="The run's id, a unique prefix of it, or 'latest'."),
     list_runs_option: bool = typer.Option(False, "--list",
                                           help="List the tenant's restore runs."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),

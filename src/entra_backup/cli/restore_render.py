@@ -80,6 +80,9 @@ def print_outcome(console: Console, report: RestoreReport, run_id: str) -> None:
     for item in report.needs_new_secrets:
         lines.append(f"  Application {item.display_name} needs new client secrets "
                      f"(new id {item.new_id}).")
+    if report.id_map:
+        lines.append(f"  {len(report.id_map):,} objects were re-created with new ids; the "
+                     "report gives each old id -> new id.")
     lines.append(f"Report: {report_command(report.tenant, run_id)}")
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
