@@ -138,7 +138,7 @@ def test_an_unknown_snapshot_is_refused_before_graph_is_asked(
     _change_user_and_group(setting)
     before = setting.requests()
     args = ["restore", TENANT, "--snapshot", reference, "--default-password-env",
-            PASSWORD_VARIABLE, *(["--dry-run"] if dry_run else [])]
+            PASSWORD_VARIABLE, *(["--dry-run"] if dry_run else ["--yes"])]
     assert_one_line_error(cli.run(*args), 23, contains=(reference,))
     assert setting.requests() == before, "no Graph request at all"
 
@@ -156,7 +156,7 @@ def test_unknown_object_ids_are_named_and_nothing_is_written(
     names = [setting.group if n == "{group}" else n for n in named]
     before = setting.writes()
     args = ["restore", TENANT, "--snapshot", setting.snapshot, "--default-password-env",
-            PASSWORD_VARIABLE]
+            PASSWORD_VARIABLE, "--yes"]
     for object_id in chosen:
         args += ["--object", object_id]
     for type_name in types:
@@ -165,7 +165,7 @@ def test_unknown_object_ids_are_named_and_nothing_is_written(
     assert setting.writes() == before
     # The same command with a known id restores that object only.
     done = cli.run("restore", TENANT, "--snapshot", setting.snapshot, "--object",
-                   setting.user, "--json")
+                   setting.user, "--json", "--yes")
     assert done.code == 0, str(done)
     assert done.json()["counts"]["done"] == 1
 
@@ -184,7 +184,7 @@ def test_recreating_users_without_a_usable_default_password_writes_nothing(
     upn = next(iter(_stored_upn(cli, setting)))
     _delete_user_for_good(setting)
     before = setting.writes()
-    args = ["restore", TENANT, "--snapshot", setting.snapshot, "--type", "users"]
+    args = ["restore", TENANT, "--snapshot", setting.snapshot, "--type", "users", "--yes"]
     if variable is not None:
         args += ["--default-password-env", variable]
     refused = cli.with_env(**({variable: value} if variable else {})).run(*args)
@@ -193,7 +193,7 @@ def test_recreating_users_without_a_usable_default_password_writes_nothing(
     assert _users_named(setting, upn) == []
     # Given a password, the same restore re-creates the user, with one progress bar on
     # stderr and the summary on stdout.
-    done = cli.run(*args[:6], "--default-password-env", PASSWORD_VARIABLE)
+    done = cli.run(*args[:7], "--default-password-env", PASSWORD_VARIABLE)
     assert done.code == 0, str(done)
     assert "restoring" in done.err and " 0 failed" in done.err, done.err
     summary = next(line for line in done.out.splitlines() if line.startswith("Restore "))
@@ -231,7 +231,7 @@ def test_a_restore_app_lacking_a_write_permission_is_named_before_any_write(
     before = setting.writes()
 
     refused = limited.run("restore", "limited", "--snapshot", snapshot, "--type", "users",
-                          "--type", "groups")
+                          "--type", "groups", "--yes")
 
     line = assert_one_line_error(refused, 6, contains=(
         "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "groups", "nothing was written"))

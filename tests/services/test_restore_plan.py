@@ -689,12 +689,12 @@ def test_restore_dry_run_prints_and_saves_the_plan(story: Story, tmp_path: Path,
         assert stale.code == 1 and "changed since the plan was made (users)" in stale.err
 
         refused = cli.run("restore", "contoso", "--snapshot", snapshot, "--plan",
-                          str(plan_file))
+                          str(plan_file), "--yes")
         assert_one_line_error(refused, 2, contains=("changed since the plan was made",))
         backed_up = cli.run("show", "contoso", target, "--snapshot", snapshot, "--json")
         original = backed_up.json()["properties"]["jobTitle"]
         done = cli.run("restore", "contoso", "--snapshot", snapshot, "--type", "users",
-                       "--json")
+                       "--json", "--yes")
         assert done.code == 0, str(done)
         report = done.json()
         assert report["ok"] and report["counts"]["done"] == 1, report
@@ -738,6 +738,7 @@ def test_a_restore_app_without_write_permissions_is_refused_before_any_write(
                        if entry["method"] != "GET" and entry["path"] != "/$batch")
 
         before = writes()
-        refused = cli.run("restore", "contoso", "--snapshot", snapshot, "--type", "users")
+        refused = cli.run("restore", "contoso", "--snapshot", snapshot, "--type", "users",
+                          "--yes")
         assert_one_line_error(refused, 6, contains=("User.ReadWrite.All", "nothing was written"))
         assert writes() == before

@@ -1,33 +1,48 @@
-"""``restore NAME --snapshot S`` and ``restore-report RUN``: plan, then execute.
+"""``restore NAME --snapshot S`` and ``restore-report NAME [RUN|latest]``: plan, ask,
+then execute.
 
 ``--dry-run`` prints the plan (counts per type and action, the Graph writes and the
-estimated duration, then every step that writes), or with ``--json`` the plan as one JSON
-document, which is how a plan is saved for review
+estimated duration, what the real run will need, then every step that writes), or with
+``--json`` the plan as one JSON document, which is how a plan is saved for review
 (``restore NAME --snapshot S --dry-run --json > plan.json``); ``--dry-run --plan FILE``
 shows a saved plan and says whether the tenant changed since it was made.
 
 Without ``--dry-run`` the plan (computed now, or the saved one, refused if the tenant
-changed since) is executed: the write permissions it needs are checked first and named
-if missing, before any write; progress goes to a journal, so running the same command
-again after a kill continues the unfinished run; the report is saved with the run
-(``restore-report RUN [--json|--csv]``) and the command exits non-zero if an item failed.
+changed since) is summed up and, unless ``--yes``, confirmed on the terminal (refused
+outright without one); a plan that re-creates users without ``--default-password-env``
+is refused before any run folder exists. Then the write permissions it needs are checked
+and named if missing, before any write; progress goes to a journal, so running the same
+command again after a kill continues the unfinished run; the report is saved with the
+run (``restore-report NAME RUN [--json|--csv]``, whose exact command ``restore`` prints
+last) and the command exits non-zero if an item failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.restore_confirm import confirm, require_terminal
 from entra_backup.cli.restore_progress import RestoreBar
+from entra_backup.cli.restore_render import (
+    PASSWORD_OPTION,
+    password_hint,
+    print_outcome,
+    render_report,
+    render_runs,
+    render_steps,
+    render_summary,
+    report_command,
+)
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, changed_types
@@ -43,11 +58,16 @@ from entra_backup.services.restore.plan import (
 )
 from entra_backup.services.restore.report import RestoreReport
 from entra_backup.services.restore.runs import (
+    LATEST,
+    RestoreRun,
     earlier_id_map,
     find_run,
+    is_run_reference,
+    list_runs,
     start_run,
     unfinished_run,
 )
+from entra_backup.services.restore.summary import plan_ca_state, still_to_do, summarize
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -68,9 +88,11 @@ def restore(
     remove_new: bool = typer.Option(False, "--remove-new",
                                     help="Also remove objects and edges created after the "
                                          "snapshot."),
-    ca_state: str = typer.Option("report-only", "--ca-state",
-                                 help="Re-created Conditional Access policies: report-only "
-                                      "or as-backed-up."),
+    ca_state: str | None = typer.Option(None, "--ca-state",
+                                        help="Re-created Conditional Access policies: "
+                                             "report-only (the default) or as-backed-up; "
+                                             "a saved plan keeps the state it was made "
+                                             "with."),
     default_password_env: str | None = typer.Option(
         None, "--default-password-env",
         help="Variable holding the password of re-created users (required when the plan "
@@ -79,61 +101,139 @@ def restore(
                                  help="Print the plan; write nothing to the tenant."),
     plan_file: Path | None = typer.Option(None, "--plan",
                                           help="A plan saved by --dry-run --json."),
+    yes: bool = typer.Option(False, "--yes", "-y",
+                             help="Execute without asking (needed when stdin is not a "
+                                  "terminal)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Restore the tenant to a snapshot: a plan first (--dry-run), then its execution."""
+    options = _options(types, objects, no_relationships, deleted_only, settings, remove_new,
+                       ca_state)
+    if not dry_run:
+        require_terminal(yes)
+    password = None if dry_run else _password(default_password_env)
+    target = _Target.open(name, snapshot)
+    if plan_file is not None:
+        plan, changed = _saved_plan(target, plan_file, options, ca_state)
+    else:
+        plan, changed = _current_plan(target, options, resume=not dry_run), []
+    if dry_run:
+        _show_dry_run(plan, changed, json_output,
+                      password_given=default_password_env is not None)
+        return
+    if changed:
+        raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
+                         "); make the plan again (restore --dry-run) and review it")
+    _confirm_and_execute(target, plan, password, yes=yes, json_output=json_output)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The tenant and snapshot a restore is about, with what reaches them."""
+
+    space: Workspace
+    name: str
+    repo: Repository
+    snapshot: Snapshot
+    connection: TenantConnection
+
+    @classmethod
+    def open(cls, name: str, snapshot: str) -> _Target:
+        space = workspace()
+        record = space.tenant(name)
+        repo = space.open_repository()
+        return cls(space, name, repo, browse.resolve_snapshot(repo, name, snapshot),
+                   space.connection(record))
+
+
+def _options(types: list[str], objects: list[str], no_relationships: bool,
+             deleted_only: bool, settings: str, remove_new: bool,
+             ca_state: str | None) -> RestoreOptions:
     if settings not in ("overwrite", "skip"):
         raise UsageError(f"--settings must be overwrite or skip, not {settings!r}")
-    if ca_state not in ("report-only", "as-backed-up"):
+    if ca_state not in (None, "report-only", "as-backed-up"):
         raise UsageError(f"--ca-state must be report-only or as-backed-up, not {ca_state!r}")
     for type_name in types:
         by_name(type_name)
-    options = RestoreOptions(types=tuple(types), object_ids=tuple(objects),
-                             relationships=not no_relationships, deleted_only=deleted_only,
-                             settings=cast(SettingsMode, settings), remove_new=remove_new,
-                             ca_state=cast(CaState, ca_state))
-    space = workspace()
-    record = space.tenant(name)
-    repo = space.open_repository()
-    chosen = browse.resolve_snapshot(repo, name, snapshot)
-    connection = space.connection(record)
-    if plan_file is not None:
-        if options != RestoreOptions():
-            raise UsageError("a saved plan holds its own options; give --plan without "
-                             "--type, --object or other restore options")
-        plan = _read_plan(plan_file)
-        if plan.tenant != name or plan.snapshot != chosen.id:
-            raise UsageError(f"{plan_file} is a plan of tenant {plan.tenant!r}, snapshot "
-                             f"{plan.snapshot[:8]}, not of {name!r}, snapshot "
-                             f"{chosen.short_id}")
+    return RestoreOptions(types=tuple(types), object_ids=tuple(objects),
+                          relationships=not no_relationships, deleted_only=deleted_only,
+                          settings=cast(SettingsMode, settings), remove_new=remove_new,
+                          ca_state=cast(CaState, ca_state or "report-only"))
 
-        async def current() -> dict[str, str]:
-            async with GraphClient.connect(connection) as client:
-                live = await read_live(client, chosen,
-                                       [by_name(t) for t in sorted(plan.live_state)])
-            return live.state
 
-        changed = changed_types(plan, asyncio.run(current()))
-    else:
-        async def compute() -> RestorePlan:
-            async with GraphClient.connect(connection) as client:
-                return await make_plan(client, repo, chosen, options,
-                                       known_ids=earlier_id_map(space.home, name))
+def _current_plan(target: _Target, options: RestoreOptions, *, resume: bool) -> RestorePlan:
+    """The plan of the unfinished run of the same restore (when ``resume``), else a new
+    one computed against the live tenant."""
+    if resume:
+        resumed = _resumed_plan(target.space.home, options, target.name, target.snapshot.id)
+        if resumed is not None:
+            return resumed
 
-        resumed = None if dry_run else _resumed_plan(space.home, options, name, chosen.id)
-        plan = resumed if resumed is not None else asyncio.run(compute())
-        changed = []
-    if not dry_run:
-        if changed:
-            raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
-                             "); make the plan again (restore --dry-run) and review it")
-        _execute(space, connection, repo, chosen, plan, ca_state,
-                 _password(default_password_env), json_output)
-        return
+    async def compute() -> RestorePlan:
+        async with GraphClient.connect(target.connection) as client:
+            return await make_plan(client, target.repo, target.snapshot, options,
+                                   known_ids=earlier_id_map(target.space.home, target.name))
+
+    return asyncio.run(compute())
+
+
+def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | None, *,
+                         yes: bool, json_output: bool) -> None:
+    """Refuse what cannot run, show what will, ask, then execute. Every refusal comes
+    before the run's folder exists, so none leaves an unfinished restore behind."""
+    run = _continued_run(target.space.home, plan)
+    summary = summarize(still_to_do(plan, run.finished_keys() if run else ()))
+    if summary.needs_password and password is None:
+        raise UsageError(f"the plan re-creates {summary.recreated_users} users: give "
+                         f"{PASSWORD_OPTION} VARIABLE with their default password (they "
+                         "must change it at their next sign-in); nothing was written")
+    asyncio.run(_check_permissions(target.connection, plan))
+    render_summary(Console(stderr=json_output), summary)
+    if not yes and summary.writes:
+        confirm(summary.writes, target.name)
+    _execute(target, plan, run, summary.ca_state, password, json_output)
+
+
+def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
+                ca_state: str | None) -> tuple[RestorePlan, list[str]]:
+    """The plan of ``--plan FILE``, checked against the command line, and the types
+    whose live objects changed since it was made."""
+    if replace(options, ca_state="report-only") != RestoreOptions():
+        raise UsageError("a saved plan holds its own options; give --plan without "
+                         "--type, --object or other restore options")
+    plan = _read_plan(plan_file)
+    if plan.tenant != target.name or plan.snapshot != target.snapshot.id:
+        raise UsageError(f"{plan_file} is a plan of tenant {plan.tenant!r}, snapshot "
+                         f"{plan.snapshot[:8]}, not of {target.name!r}, snapshot "
+                         f"{target.snapshot.short_id}")
+    recorded = plan_ca_state(plan)
+    if ca_state is not None and ca_state != recorded:
+        raise UsageError(f"{plan_file} was made with --ca-state {recorded}, which it "
+                         f"executes; give --plan without --ca-state {ca_state} (or make "
+                         "the plan again with it)")
+
+    async def current() -> dict[str, str]:
+        async with GraphClient.connect(target.connection) as client:
+            live = await read_live(client, target.snapshot,
+                                   [by_name(t) for t in sorted(plan.live_state)])
+        return live.state
+
+    return plan, changed_types(plan, asyncio.run(current()))
+
+
+def _show_dry_run(plan: RestorePlan, changed: list[str], json_output: bool, *,
+                  password_given: bool) -> None:
+    summary = summarize(plan)
+    hint = summary.needs_password and not password_given
     if json_output:
-        print_json(plan.to_json())
+        print_json({**plan.to_json(), "needs_default_password": summary.needs_password})
     else:
-        render_plan(Console(), plan.to_json())
+        console = Console()
+        render_summary(console, summary)
+        if hint:
+            console.print(password_hint(summary), highlight=False, markup=False,
+                          soft_wrap=True)
+        render_steps(console, plan.to_json())
     if changed:
         typer.echo(f"entra-backup: warning: the tenant changed since the plan was made "
                    f"({', '.join(changed)}); make it again before executing it", err=True)
@@ -149,6 +249,26 @@ def _resumed_plan(home: Path, options: RestoreOptions, tenant: str,
     return run.plan()
 
 
+def _continued_run(home: Path, plan: RestorePlan) -> RestoreRun | None:
+    """The unfinished run executing this very plan, if any."""
+    run = unfinished_run(home, plan.options, plan.tenant, plan.snapshot)
+    if run is None or run.plan().created_at != plan.created_at:
+        return None
+    return run
+
+
+async def _check_permissions(connection: TenantConnection, plan: RestorePlan) -> None:
+    """Name the write permissions the restore app lacks, before asking or writing."""
+    writing = sorted({item.type for item in plan.items if item.action is not Action.SKIP})
+    async with GraphClient.connect(connection) as client:
+        missing = missing_for_restore(await token_roles(client), writing)
+    if missing:
+        needed = sorted({p for permissions in missing.values() for p in permissions})
+        raise PermissionDenied(f"the restore app lacks {', '.join(needed)} (needed for "
+                               f"{', '.join(sorted(missing))}); nothing was written",
+                               permission=needed[0])
+
+
 def _password(variable: str | None) -> str | None:
     if variable is None:
         return None
@@ -159,74 +279,65 @@ def _password(variable: str | None) -> str | None:
     return value
 
 
-def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
-             snapshot: Snapshot, plan: RestorePlan, ca_state: str, password: str | None,
-             json_output: bool) -> None:
-    writing = sorted({item.type for item in plan.items if item.action is not Action.SKIP})
-    run = unfinished_run(space.home, plan.options, plan.tenant, plan.snapshot)
-    if run is None or run.plan().created_at != plan.created_at:
-        run = None
+def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_state: CaState,
+             password: str | None, json_output: bool) -> None:
+    repo, snapshot = target.repo, target.snapshot
 
     async def go() -> RestoreReport:
-        async with GraphClient.connect(connection) as client:
-            missing = missing_for_restore(await token_roles(client), writing)
-            if missing:
-                needed = sorted({p for permissions in missing.values() for p in permissions})
-                raise PermissionDenied(
-                    f"the restore app lacks {', '.join(needed)} (needed for "
-                    f"{', '.join(sorted(missing))}); nothing was written",
-                    permission=needed[0])
-            chosen = run or start_run(space.home, plan)
+        async with GraphClient.connect(target.connection) as client:
+            chosen = run or start_run(target.space.home, plan)
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
                                             default_password=password,
-                                            ca_state=cast(CaState, ca_state))
+                                            ca_state=ca_state)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
                                 chosen.finished_steps()) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
-                                                ca_state=cast(CaState, ca_state),
-                                                progress=bar)
+                                                ca_state=ca_state, progress=bar)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report
 
     report_ids: list[str] = []
     report = asyncio.run(go())
-    _print_report(report, report_ids[0], json_output)
+    run_id = report_ids[0]
+    if json_output:
+        print_json({"run": run_id, **report.to_json(),
+                    "report_command": report_command(plan.tenant, run_id)})
+    else:
+        print_outcome(Console(), report, run_id)
     if not report.ok:
         typer.echo(f"entra-backup: error: {len(report.failed)} of {len(report.items)} restore "
-                   f"steps failed; see 'entra-backup restore-report {report_ids[0]}'",
-                   err=True)
+                   f"steps failed; see '{report_command(plan.tenant, run_id)}'", err=True)
         raise typer.Exit(1)
 
 
-def _print_report(report: RestoreReport, run_id: str, json_output: bool) -> None:
-    if json_output:
-        print_json({"run": run_id, **report.to_json()})
-        return
-    counts = report.counts
-    typer.echo(f"Restore {run_id}: {counts['done']} done, {counts['skipped']} skipped, "
-               f"{counts['failed']} failed.")
-    for item in report.failed:
-        typer.echo(f"  FAILED {item.action} {item.type} {item.object_id}: "
-                   f"{item.error_message or item.reason}")
-    for item in report.needs_enabling:
-        typer.echo(f"  Conditional Access policy {item.display_name} was created "
-                   "report-only: enable it after review.")
-    for item in report.needs_new_secrets:
-        typer.echo(f"  Application {item.display_name} needs new client secrets "
-                   f"(new id {item.new_id}).")
-
-
 def restore_report(
-    run_id: str = typer.Argument(..., help="The restore run's id (or a unique prefix)."),
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="The tenant's name (or, alone, a run's id)."),
+    run_id: str = typer.Argument(LATEST, metavar="RUN",
+                                 help="The run's id, a unique prefix of it, or 'latest'."),
+    list_runs_option: bool = typer.Option(False, "--list",
+                                          help="List the tenant's restore runs."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     csv_output: bool = typer.Option(False, "--csv", help="Print the report as CSV."),
 ) -> None:
-    """The saved report of a restore run: every step done, skipped or failed, and why."""
-    run = find_run(workspace().home, run_id)
+    """The saved report of a restore run: every step done, skipped or failed, and why;
+    with --list, the tenant's restore runs."""
+    space = workspace()
+    if list_runs_option:
+        if csv_output:
+            raise UsageError("--list prints a table or --json, not --csv")
+        _known_tenant(space, name)
+        runs = list_runs(space.home, name)
+        if json_output:
+            print_json({"tenant": name, "runs": [run.to_json() for run in runs]})
+        else:
+            render_runs(Console(), name, runs)
+        return
+    run = _report_run(space, name, run_id)
     report = run.directory / ("report.csv" if csv_output else "report.json")
     if not report.exists():
         raise UsageError(f"restore {run.id} has no report yet (it did not finish); run the "
@@ -235,13 +346,22 @@ def restore_report(
     if csv_output or json_output:
         typer.echo(text, nl=False)
         return
-    value = orjson.loads(text)
-    typer.echo(f"Restore {run.id} of {value['tenant']} to snapshot {value['snapshot'][:8]}: "
-               + ", ".join(f"{count} {name}" for name, count in value["counts"].items()))
-    for item in value["items"]:
-        typer.echo(f"  {item['outcome']:<8} {item['action']:<21} {item['type']} "
-                   f"{item['display_name'] or item['object_id']}: "
-                   f"{item['error_message'] or item['reason']}")
+    render_report(Console(), run.id, orjson.loads(text))
+
+
+def _report_run(space: Workspace, name: str, run_id: str) -> RestoreRun:
+    """``NAME [RUN|latest]``, or the older ``RUN`` alone when it names no tenant."""
+    known = space.tenants()
+    if run_id == LATEST and name not in known and is_run_reference(space.home, name):
+        return find_run(space.home, name)
+    _known_tenant(space, name)
+    return find_run(space.home, run_id, tenant=name)
+
+
+def _known_tenant(space: Workspace, name: str) -> None:
+    """A registered tenant, or one that was restored before it was removed."""
+    if name not in space.tenants() and not list_runs(space.home, name):
+        space.tenant(name)
 
 
 def _read_plan(path: Path) -> RestorePlan:
@@ -254,49 +374,3 @@ def _read_plan(path: Path) -> RestorePlan:
     if not isinstance(value, dict):
         raise UsageError(f"{path} is not a restore plan")
     return RestorePlan.from_json(value)
-
-
-def render_plan(console: Console, plan: dict[str, Any]) -> None:
-    """The plan for a reader: counts per type and action, writes and time, then steps."""
-    table = Table(title=f"Restore plan of {plan['tenant']} to snapshot {plan['snapshot'][:8]}")
-    for column in ("type", "action", "items", "writes"):
-        table.add_column(column, justify="right" if column in ("items", "writes") else "left",
-                         no_wrap=True)
-    order = {action.value: index for index, action in enumerate(Action)}
-    rows: dict[tuple[str, str], list[int]] = {}
-    for item in plan["items"]:
-        row = rows.setdefault((item["type"], item["action"]), [0, 0])
-        row[0] += 1
-        row[1] += item["writes"]
-    for (type_name, action), (count, writes) in sorted(
-            rows.items(), key=lambda entry: (entry[0][0], order[entry[0][1]])):
-        table.add_row(type_name, action, f"{count:,}", f"{writes:,}")
-    console.print(table)
-    writes = plan["writes"]
-    console.print(f"{writes['directory']:,} directory writes and "
-                  f"{writes['conditional_access']:,} Conditional Access writes; "
-                  f"estimated duration at least {_duration(plan['estimated_seconds'])}.")
-    steps = [item for item in plan["items"] if item["action"] != Action.SKIP.value]
-    if not steps:
-        console.print("Nothing to write: the tenant matches the snapshot"
-                      + (" (apart from the skipped objects)." if plan["items"] else "."))
-        return
-    for item in steps:
-        label = item["display_name"] or item["object_id"]
-        where = f" {item['relationship']}" if item["relationship"] else ""
-        console.print(f"{item['action']:<21} {item['type']}{where} {item['object_id']} "
-                      f"({label}): {item['reason']}", highlight=False, markup=False,
-                      soft_wrap=True)
-        if item["edges"]:
-            console.print(f"    {', '.join(item['edges'])}", highlight=False, markup=False,
-                          soft_wrap=True)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"

@@ -14,7 +14,7 @@ creating it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.restore.plan import RestorePlan
 from entra_backup.services.restore.journal import FINISHED, read_journal
-from entra_backup.services.restore.report import DONE, SKIPPED, RestoreReport
+from entra_backup.services.restore.report import DONE, FAILED, SKIPPED, RestoreReport
+
+LATEST = "latest"
+_STAMP = "%Y%m%dT%H%M%S%fZ"
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,75 @@ class RestoreRun:
 
     def finished_steps(self) -> int:
         """Steps an earlier attempt of this run finished (done or skipped)."""
+        return len(self.finished_keys())
+
+    def finished_keys(self) -> set[str]:
+        """The keys of the steps an earlier attempt finished (done or skipped)."""
         if not self.journal.is_file():
-            return 0
-        return sum(1 for entry in read_journal(self.journal).values()
-                   if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED))
+            return set()
+        return {key for key, entry in read_journal(self.journal).items()
+                if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED)}
+
+    def tenant(self) -> str:
+        """The tenant the run restores (from its plan)."""
+        return str(self._plan_json()["tenant"])
+
+    def info(self) -> RunInfo:
+        """The run in one line: when, what, how it ended."""
+        plan = self._plan_json()
+        report_file = self.directory / "report.json"
+        if report_file.is_file():
+            report = orjson.loads(report_file.read_bytes())
+            status = "ok" if report.get("ok") else "failed"
+            return RunInfo(self.id, str(plan["tenant"]), str(plan["snapshot"]),
+                           self._started(), report.get("finished_at"), status,
+                           dict(report["counts"]))
+        counts = {DONE: 0, SKIPPED: 0, FAILED: 0, "total": len(plan.get("items", ()))}
+        if self.journal.is_file():
+            for entry in read_journal(self.journal).values():
+                if entry.event == FINISHED and entry.outcome in counts:
+                    counts[entry.outcome] += 1
+        return RunInfo(self.id, str(plan["tenant"]), str(plan["snapshot"]), self._started(),
+                       None, "unfinished", counts)
+
+    def _plan_json(self) -> dict[str, Any]:
+        value = orjson.loads((self.directory / "plan.json").read_bytes())
+        if not isinstance(value, dict):
+            raise UsageError(f"the restore run {self.id} has a damaged plan.json")
+        return value
+
+    def _started(self) -> str:
+        """The start time the run's id begins with (its folder is named when it starts)."""
+        try:
+            stamp = datetime.strptime(self.id.split("-", 1)[0], _STAMP)
+        except ValueError:
+            return ""
+        return stamp.replace(tzinfo=UTC).isoformat(timespec="seconds")
 
     def save_report(self, report: RestoreReport) -> None:
         """Write the report (JSON and CSV) next to the journal."""
         write_atomically(self.directory / "report.json",
                          orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
         write_atomically(self.directory / "report.csv", report.to_csv())
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One line of ``restore-report NAME --list``."""
+
+    id: str
+    tenant: str
+    snapshot: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    """``ok`` (every step done or skipped), ``failed`` (a step failed) or ``unfinished``
+    (stopped before its end: running the same restore again continues it)."""
+    counts: dict[str, int]
+    """Steps per outcome and in all; for an unfinished run, what its journal finished."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def runs_root(home: Path) -> Path:
@@ -91,7 +153,7 @@ def unfinished_run(home: Path, plan_options: dict[str, Any], tenant: str,
 
 def start_run(home: Path, plan: RestorePlan) -> RestoreRun:
     """A new run folder holding the plan."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     directory = runs_root(home) / f"{stamp}-{plan.tenant}-{plan.snapshot[:8]}"
     directory.mkdir(parents=True, exist_ok=False)
     write_atomically(directory / "plan.json",
@@ -99,16 +161,42 @@ def start_run(home: Path, plan: RestorePlan) -> RestoreRun:
     return RestoreRun(directory)
 
 
-def find_run(home: Path, run_id: str) -> RestoreRun:
-    """A run by id or unique id prefix; UsageError otherwise."""
-    root = runs_root(home)
-    matches = sorted(path for path in root.iterdir() if path.name.startswith(run_id)) \
-        if root.is_dir() and run_id else []
+def find_run(home: Path, run_id: str, tenant: str | None = None) -> RestoreRun:
+    """A run by id, unique id prefix or ``latest`` (of ``tenant`` when given);
+    UsageError otherwise."""
+    runs = [run for run in all_runs(home) if tenant is None or run.tenant() == tenant]
+    whose = f" of tenant {tenant!r}" if tenant is not None else ""
+    if run_id == LATEST:
+        if not runs:
+            raise UsageError(f"no restore run{whose} yet")
+        return runs[-1]
+    matches = [run for run in runs if run_id and run.id.startswith(run_id)]
     if not matches:
-        raise UsageError(f"no restore run {run_id!r} (see the folder {root})")
+        raise UsageError(f"no restore run {run_id!r}{whose} (see 'entra-backup "
+                         "restore-report NAME --list')")
     if len(matches) > 1:
         raise UsageError(f"{run_id!r} matches {len(matches)} restore runs; give more of it")
-    return RestoreRun(matches[0])
+    return matches[0]
+
+
+def is_run_reference(home: Path, reference: str) -> bool:
+    """Whether ``reference`` is the id or an id prefix of at least one run (of any
+    tenant): how the old ``restore-report RUN`` form is told from ``restore-report NAME``."""
+    return bool(reference) and any(run.id.startswith(reference) for run in all_runs(home))
+
+
+def all_runs(home: Path) -> list[RestoreRun]:
+    """Every run that saved its plan, oldest first (ids start with their start time)."""
+    root = runs_root(home)
+    if not root.is_dir():
+        return []
+    return [RestoreRun(path) for path in sorted(root.iterdir())
+            if (path / "plan.json").is_file()]
+
+
+def list_runs(home: Path, tenant: str) -> list[RunInfo]:
+    """The restore runs of ``tenant``, oldest first."""
+    return [run.info() for run in all_runs(home) if run.tenant() == tenant]
 
 
 def earlier_id_map(home: Path, tenant: str) -> dict[str, str]:
