@@ -69,6 +69,9 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
             typer.echo(f"{row['version']}  in {row['first_snapshot'][:8]}.."
                        f"{(row['last_snapshot'] or 'now')[:8]}")
         return
+    if not any(item["status"] != "unchanged" for item in result["objects"]):
+        typer.echo(_no_differences(result))
+        return
     for type_name, counts in result.get("counts", {}).items():
         if any(counts.values()):
             typer.echo(f"{type_name}: {counts['added']} added, {counts['removed']} removed, "
@@ -88,6 +91,13 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
                 typer.echo(f"    {change['name']} - {edge.get('id')}")
             for pair in change["changed"]:
                 typer.echo(f"    {change['name']} ~ {pair['after'].get('id')}")
+
+
+def _no_differences(result: dict[str, Any]) -> str:
+    """The one line an empty diff prints, naming both sides."""
+    after = result["after"]
+    other = "the live tenant" if after == "live" else f"snapshot {after[:8]}"
+    return f"No differences between snapshot {result['before'][:8]} and {other}."
 
 
 def export(
