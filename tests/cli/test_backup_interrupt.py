@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,4 @@ def test_ctrl_c_during_a_backup_prints_one_line_and_leaves_the_last_snapshot(
 
 
 def _shown(iso_time: str) -> str:
-    from datetime import datetime
-
     return f"{datetime.fromisoformat(iso_time):%Y-%m-%d %H:%M:%S %Z}".strip()
