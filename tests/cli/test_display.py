@@ -43,7 +43,9 @@ class Home:
     cli: Cli
     empty_snapshots: Result
     first: Result
+    checked_one: Result
     second: Result
+    nothing_to_restore: Result
 
     @property
     def first_id(self) -> str:
@@ -62,9 +64,12 @@ def home(live: LiveEmulator, tmp_path_factory: pytest.TempPathFactory) -> Home:
     assert cli.run(*tenant_add_args(live, TENANT, SECRET_VARIABLE)).code == 0
     empty = cli.run("snapshots", TENANT)
     first = cli.run("backup", TENANT, "--types", TYPES, "--json")
+    checked_one = cli.run("check")
     second = cli.run("backup", TENANT, "--types", TYPES, "--json")
     assert first.code == 0 and second.code == 0, (str(first), str(second))
-    return Home(cli, empty, first, second)
+    dry_run = cli.run("restore", TENANT, "--snapshot", "latest", "--type", "users",
+                      "--type", "groups", "--dry-run")
+    return Home(cli, empty, first, checked_one, second, dry_run)
 
 
 @pytest.fixture
@@ -135,6 +140,21 @@ def test_diff_against_an_unchanged_live_tenant_says_so(home: Home, cli: Cli) -> 
     assert result.code == 0, str(result)
     assert result.out.strip() == (f"No differences between snapshot {home.second_id[:8]} "
                                   "and the live tenant.")
+
+
+def test_check_of_one_snapshot_speaks_in_the_singular(home: Home) -> None:
+    result = home.checked_one
+    assert result.code == 0, str(result)
+    assert result.out.startswith("Checked 1 snapshot, read "), result.out
+    assert "snapshot(s)" not in result.out and "pack(s)" not in result.out
+
+
+def test_a_restore_estimate_below_a_second_says_under_1_s(home: Home) -> None:
+    result = home.nothing_to_restore
+    assert result.code == 0, str(result)
+    words = " ".join(result.out.split())
+    assert "estimated duration under 1 s." in words, result.out
+    assert "at least 0 s" not in words
 
 
 # --- widths ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.render import plural
 from entra_backup.domain.errors import UsageError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import browse, compare
@@ -120,5 +121,5 @@ def export(
     if json_output:
         print_json(result.to_json())
     else:
-        typer.echo(f"Wrote {result.objects:,} objects to {result.path} "
+        typer.echo(f"Wrote {plural(result.objects, 'object')} to {result.path} "
                    f"({result.bytes:,} bytes) from snapshot {chosen.short_id}.")

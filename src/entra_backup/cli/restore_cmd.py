@@ -27,6 +27,7 @@ from rich.table import Table
 
 from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.render import duration, plural
 from entra_backup.cli.restore_progress import RestoreBar
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
@@ -196,8 +197,9 @@ def _execute(space: Workspace, connection: TenantConnection, repo: Repository,
     report = asyncio.run(go())
     _print_report(report, report_ids[0], json_output)
     if not report.ok:
-        typer.echo(f"entra-backup: error: {len(report.failed)} of {len(report.items)} restore "
-                   f"steps failed; see 'entra-backup restore-report {report_ids[0]}'",
+        typer.echo(f"entra-backup: error: {len(report.failed)} of "
+                   f"{plural(len(report.items), 'restore step')} failed; see "
+                   f"'entra-backup restore-report {report_ids[0]}'",
                    err=True)
         raise typer.Exit(1)
 
@@ -275,7 +277,7 @@ def render_plan(console: Console, plan: dict[str, Any]) -> None:
     writes = plan["writes"]
     console.print(f"{writes['directory']:,} directory writes and "
                   f"{writes['conditional_access']:,} Conditional Access writes; "
-                  f"estimated duration at least {_duration(plan['estimated_seconds'])}.")
+                  f"estimated duration {_at_least(plan['estimated_seconds'])}.")
     steps = [item for item in plan["items"] if item["action"] != Action.SKIP.value]
     if not steps:
         console.print("Nothing to write: the tenant matches the snapshot"
@@ -292,11 +294,7 @@ def render_plan(console: Console, plan: dict[str, Any]) -> None:
                           soft_wrap=True)
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+def _at_least(seconds: float) -> str:
+    """A lower bound, but never "at least 0 s": under a second it says so."""
+    shown = duration(seconds)
+    return shown if seconds < 1 else f"at least {shown}"
