@@ -235,3 +235,25 @@ def test_a_delta_backup_counts_an_added_user_and_its_membership(home: Home, cli:
            f"{before['relationships'] + 1:,} relationships" in lines, lines
     assert "objects/s" in lines and "1 objects" not in lines
     assert "Graph returned" in lines
+
+
+def test_progress_shows_no_zero_counts_or_empty_rates(cli: Cli) -> None:
+    result = cli.run("backup", TENANT, "--types", TYPES)
+    assert result.code == 0, str(result)
+    bars = [line for line in result.err.splitlines() if line.strip()]
+    assert {line.split()[0] for line in bars} == {"users", "groups"}, result.err
+    for line in bars:
+        assert " 0 read" not in line and " /s" not in line, line
+    assert "1 objects" not in result.out and "at least 0 s" not in result.out
+
+
+def test_diff_of_an_object_without_other_versions_says_so(home: Home, cli: Cli) -> None:
+    listed = cli.json("ls", TENANT, home.first_id, "--type", "groups")["objects"]
+    unchanged = listed[-1]["id"]
+    result = cli.run("diff", TENANT, home.first_id, "--object", unchanged)
+    assert result.code == 0, str(result)
+    versions = cli.json("diff", TENANT, home.first_id, "--object", unchanged)
+    if versions["differing_versions"]:
+        pytest.skip("the last group changed in an earlier test")
+    assert result.out.strip() == (f"No other version of object {unchanged} differs from "
+                                  "this one.")

@@ -27,7 +27,7 @@ class _Bars:
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(TextColumn("{task.fields[name]:<26}"),
-                                 TextColumn("{task.completed:>9,.0f} read"),
+                                 TextColumn("{task.fields[read]:>14}"),
                                  TextColumn("{task.fields[rate]:>12}"),
                                  TextColumn("{task.fields[state]}"), TimeElapsedColumn(),
                                  console=console, transient=False)
@@ -39,14 +39,16 @@ class _Bars:
 
     def _start(self, name: str) -> None:
         self.started[name] = time.monotonic()
-        self.tasks[name] = self.progress.add_task(name, total=None, name=name, rate="",
-                                                  state="reading")
+        self.tasks[name] = self.progress.add_task(name, total=None, name=name, read="",
+                                                  rate="", state="reading")
 
     def _read(self, name: str, count: int) -> None:
         task = self.tasks[name]
         self.progress.advance(task, count)
         done = self.progress.tasks[task].completed
-        self.progress.update(task, rate=render.rate(done, time.monotonic() - self.started[name]))
+        # Nothing is shown before the first page arrives: "0 read" says nothing true.
+        self.progress.update(task, read=f"{done:,.0f} read" if done else "",
+                             rate=render.rate(done, time.monotonic() - self.started[name]))
 
     def _finish(self, outcome: TypeOutcome) -> None:
         state = outcome.status if outcome.status != "ok" else (

@@ -66,6 +66,8 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
         print_json(result)
         return
     if "differing_versions" in result:
+        if not result["differing_versions"]:
+            typer.echo(f"No other version of object {result['object']} differs from this one.")
         for row in result["differing_versions"]:
             typer.echo(f"{row['version']}  in {row['first_snapshot'][:8]}.."
                        f"{(row['last_snapshot'] or 'now')[:8]}")
