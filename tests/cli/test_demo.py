@@ -53,6 +53,10 @@ def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> Non
     assert "differs from the snapshot: jobTitle" in plan
     assert f"export ENTRA_BACKUP_HOME={tmp_path / 'entra-backup'}" in text
     assert "Emulator stopped." in remaining
+    # The backup summaries fit the 80-column terminal, the longest type name whole.
+    rows = [line.rstrip("\n") for line in lines
+            if line.startswith("conditionalAccessPolicies ")]
+    assert len(rows) == 2 and all(len(row) <= 80 for row in rows), rows
     # The suggested commands name the real snapshots and a real object, and work.
     assert "FIRST_SNAPSHOT_ID" not in text
     first, second = (snapshot["short_id"] for snapshot in suggested["snapshots"])

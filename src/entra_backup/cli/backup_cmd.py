@@ -126,16 +126,19 @@ def _run(go: Callable[[], Coroutine[Any, Any, BackupSummary]], bars: _Bars, *,
 
 
 def _print_summary(console: Console, summary: dict[str, Any]) -> None:
-    columns = ["type", "status", "mode"] + [
+    # Per-type "read" stays on the progress lines above and in --json; the table keeps
+    # to what fits an 80-column terminal.
+    columns: list[render.Column | str] = [render.Column("type", ident=True), "mode"]
+    columns += [
         render.Column(header, right=True) for header in (
-            "objects", "added", "modified", "removed", "relationships", "read", "time")]
+            "objects", "added", "modified", "removed", "edges", "time")]
     table = render.table(columns, title=f"Snapshot {summary['snapshot'][:8]} of "
                          f"{summary['tenant']}" + (" (partial)" if summary["partial"] else ""))
     for item in summary["types"]:
-        table.add_row(item["type"], item["status"], item["mode"],
+        table.add_row(item["type"], item["mode"] if item["status"] == "ok"
+                      else item["status"].upper(),
                       *(f"{item[key]:,}" for key in ("objects", "added", "modified", "removed")),
-                      _maybe(item["relationships"]), f"{item['read']:,}",
-                      render.duration(item["seconds"]))
+                      _maybe(item["relationships"]), render.elapsed(item["seconds"]))
     render.print_table(console, table)
     for line in _summary_lines(summary):
         console.print(line, highlight=False, markup=False, soft_wrap=True)

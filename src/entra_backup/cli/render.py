@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -39,6 +40,15 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def elapsed(seconds: float) -> str:
+    """A measured time for a table cell, short: ``<0.1 s``, ``0.4 s``, ``7.2 s``, ``42 s``."""
+    if seconds < 0.1:
+        return "<0.1 s"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return duration(seconds)
+
+
 def rate(count: float, seconds: float, unit: str = "/s") -> str:
     """``1,234 objects/s``-style rate, or "" while there is nothing to divide yet: a rate
     of 0 at the start of a run says nothing true."""
@@ -59,8 +69,10 @@ class Column:
 
 
 def table(columns: Sequence[Column | str], title: str | None = None) -> Table:
-    """A Rich table with the given columns (a plain string is an ordinary column)."""
-    made = Table(title=title)
+    """A Rich table with the given columns (a plain string is an ordinary column): a rule
+    under the header and one space between columns, so that more fits a terminal."""
+    made = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                 padding=(0, 0))
     for spec in columns:
         column = Column(spec) if isinstance(spec, str) else spec
         made.add_column(column.header, justify="right" if column.right else "left",
