@@ -265,3 +265,18 @@ def test_diff_of_an_object_without_other_versions_says_so(home: Home, cli: Cli) 
         pytest.skip("the last group changed in an earlier test")
     assert result.out.strip() == (f"No other version of object {unchanged} differs from "
                                   "this one.")
+
+
+def test_the_edges_a_delta_run_counts_match_a_full_read(cli: Cli, live: LiveEmulator) -> None:
+    with live.http() as graph:
+        users = graph.get("users", params={"$select": "id,onPremisesSyncEnabled"}
+                          ).json()["value"]
+        leaving = next(u for u in users if u.get("onPremisesSyncEnabled") is not True)
+        assert graph.delete(f"users/{leaving['id']}").status_code == 204
+    by_delta = cli.json("backup", TENANT, "--types", TYPES)
+    by_full = cli.json("backup", TENANT, "--types", TYPES, "--full")
+    assert {item["mode"] for item in by_delta["types"]} == {"delta"}
+    assert by_delta["removed"] == 1
+    assert _types(by_delta)["users"]["relationships"] == \
+        _types(by_full)["users"]["relationships"]
+    assert by_delta["relationships"] == by_full["relationships"]
