@@ -311,10 +311,11 @@ class TypeJob:
             changed[object_id] = document
             created += before is None
             edges += edge_count(self.type, document) - edge_count(self.type, before)
-        for object_id in removed:
-            edges -= edge_count(self.type, self._previous(object_id))
         self._write_changes(changed, removed, created)
         base = self._base_edges()
+        if base is not None:
+            # A removed object's edges leave with it: one read of its stored document each.
+            edges -= sum(edge_count(self.type, self._previous(i)) for i in removed)
         self.outcome.relationships = None if base is None else base + edges
 
     def _write_changes(self, changed: dict[str, Document], removed: set[str],
