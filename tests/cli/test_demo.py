@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> None:
@@ -23,6 +25,7 @@ def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> Non
             lines.append(line)
             if line.startswith("Serving until Ctrl+C"):
                 break
+        suggested = _try_the_suggested_commands(lines)
     finally:
         process.send_signal(signal.SIGINT)
         remaining, stderr = process.communicate(timeout=30)
@@ -50,3 +53,32 @@ def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> Non
     assert "differs from the snapshot: jobTitle" in plan
     assert f"export ENTRA_BACKUP_HOME={tmp_path / 'entra-backup'}" in text
     assert "Emulator stopped." in remaining
+    # The backup summaries fit the 80-column terminal, the longest type name whole.
+    rows = [line.rstrip("\n") for line in lines
+            if line.startswith("conditionalAccessPolicies ")]
+    assert len(rows) == 2 and all(len(row) <= 80 for row in rows), rows
+    # The suggested commands name the real snapshots and a real object, and work.
+    assert "FIRST_SNAPSHOT_ID" not in text
+    first, second = (snapshot["short_id"] for snapshot in suggested["snapshots"])
+    assert f"restore demo --snapshot {first} --dry-run" in text
+    assert f"diff demo {first} {second}" in text
+    assert suggested["show"]["properties"]["jobTitle"] == "Incident Commander"
+    assert ". .venv/bin/activate" in text
+
+
+def _try_the_suggested_commands(lines: list[str]) -> dict[str, Any]:
+    """Run the printed ``snapshots`` and ``show`` commands with the printed exports."""
+    env = {"PATH": "/usr/bin:/bin"}
+    results: dict[str, Any] = {}
+    for line in lines:
+        words = shlex.split(line)
+        if words[:1] == ["export"]:
+            name, value = words[1].split("=", 1)
+            env[name] = value
+        elif words[:1] == [".venv/bin/entra-backup"] and words[1] in ("snapshots", "show"):
+            done = subprocess.run([sys.executable, "-m", "entra_backup.cli.main", *words[1:],
+                                   "--json"], env=env, capture_output=True, text=True,
+                                  timeout=60, check=False)
+            assert done.returncode == 0, (line, done.stderr)
+            results[words[1]] = json.loads(done.stdout)
+    return results

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from entra_backup.cli import render
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.domain.object_types import select_types
 from entra_backup.graph.client import GraphClient
 from entra_backup.services.backup.engine import BackupProgress, BackupSummary, run_backup
+from entra_backup.services.backup.interruption import interruption, newest_snapshot
 from entra_backup.services.backup.scope import BackupScope
 from entra_backup.services.backup.type_job import TypeOutcome
 
 
 class _Bars:
-    """Rich progress per type on stderr: objects read, rate, elapsed."""
+    """Rich progress per type on stderr: objects read, rate (once there is one), elapsed."""
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(TextColumn("{task.fields[name]:<26}"),
-                                 TextColumn("{task.completed:>9,.0f} read"),
-                                 TextColumn("{task.fields[rate]:>8} /s"),
+                                 TextColumn("{task.fields[read]:>14}"),
+                                 TextColumn("{task.fields[rate]:>12}"),
                                  TextColumn("{task.fields[state]}"), TimeElapsedColumn(),
                                  console=console, transient=False)
         self.tasks: dict[str, TaskID] = {}
@@ -37,21 +39,28 @@ class _Bars:
 
     def _start(self, name: str) -> None:
         self.started[name] = time.monotonic()
-        self.tasks[name] = self.progress.add_task(name, total=None, name=name, rate="",
-                                                  state="reading")
+        self.tasks[name] = self.progress.add_task(name, total=None, name=name, read="",
+                                                  rate="", state="reading")
 
     def _read(self, name: str, count: int) -> None:
         task = self.tasks[name]
         self.progress.advance(task, count)
         done = self.progress.tasks[task].completed
-        elapsed = max(time.monotonic() - self.started[name], 1e-6)
-        self.progress.update(task, rate=f"{done / elapsed:,.0f}")
+        # Nothing is shown before the first page arrives: "0 read" says nothing true.
+        self.progress.update(task, read=f"{done:,.0f} read" if done else "",
+                             rate=render.rate(done, time.monotonic() - self.started[name]))
 
     def _finish(self, outcome: TypeOutcome) -> None:
         state = outcome.status if outcome.status != "ok" else (
-            f"{outcome.mode}: {outcome.objects:,} objects, {outcome.new_versions:,} new")
+            f"{outcome.mode}: {render.plural(outcome.objects, 'object')}, "
+            f"{outcome.new_versions:,} new")
         self.progress.update(self.tasks[outcome.name], state=state)
         self.progress.stop_task(self.tasks[outcome.name])
+
+    def abandon(self) -> None:
+        """Leave no bars behind a run that failed or was interrupted: its one error line
+        says what happened."""
+        self.progress.live.transient = True
 
 
 def backup(
@@ -69,18 +78,17 @@ def backup(
         scope = replace(scope, types=tuple(t.name for t in chosen))
     connection = space.connection(record)
     repo = space.open_repository()
-    console = Console(stderr=True)
-    bars = _Bars(console)
+    bars = _Bars(Console(stderr=True))
+    before = newest_snapshot(repo, name)
     with space.open_catalog() as catalog:
         async def go() -> BackupSummary:
             async with GraphClient.connect(connection) as client:
                 return await run_backup(client, repo, name, scope, catalog=catalog, full=full,
                                         progress=bars.callbacks())
-        if json_output:
-            summary = asyncio.run(go())
-        else:
-            with bars.progress:
-                summary = asyncio.run(go())
+        try:
+            summary = _run(go, bars, quiet=json_output)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            raise interruption(repo, name, before) from None
     if json_output:
         print_json(summary.to_json())
     else:
@@ -103,20 +111,62 @@ def backup(
         raise typer.Exit(1)
 
 
+def _run(go: Callable[[], Coroutine[Any, Any, BackupSummary]], bars: _Bars, *,
+         quiet: bool) -> BackupSummary:
+    """Run the backup, drawing the bars unless ``--json`` keeps stderr for errors."""
+    if quiet:
+        return asyncio.run(go())
+    with bars.progress:
+        try:
+            return asyncio.run(go())
+        except BaseException:
+            # Set before the bars stop, which would otherwise draw them a last time.
+            bars.abandon()
+            raise
+
+
 def _print_summary(console: Console, summary: dict[str, Any]) -> None:
-    graph = summary["graph"]
-    table = Table(title=f"Snapshot {summary['snapshot'][:8]} of {summary['tenant']}"
-                  + (" (partial)" if summary["partial"] else ""))
-    for column in ("type", "status", "mode", "objects", "new versions", "removed"):
-        table.add_column(column, justify="right" if column[0] in "onr" else "left")
+    # Per-type "read" stays on the progress lines above and in --json; the table keeps
+    # to what fits an 80-column terminal.
+    columns: list[render.Column | str] = [render.Column("type", ident=True), "mode"]
+    columns += [
+        render.Column(header, right=True) for header in (
+            "objects", "added", "modified", "removed", "edges", "time")]
+    table = render.table(columns, title=f"Snapshot {summary['snapshot'][:8]} of "
+                         f"{summary['tenant']}" + (" (partial)" if summary["partial"] else ""))
     for item in summary["types"]:
-        table.add_row(item["type"], item["status"], item["mode"], f"{item['objects']:,}",
-                      f"{item['new_versions']:,}", f"{item['removed']:,}")
-    console.print(table)
-    console.print(
-        f"{summary['objects']:,} objects, {summary['new_versions']:,} new versions, "
-        f"{summary['bytes_stored']:,} bytes stored in {summary['seconds']:.1f} s; "
-        f"{graph.get('requests', 0):,.0f} Graph requests, "
-        f"{graph.get('resource_units', 0):,.0f} resource units, "
-        f"{graph.get('throttle_waits', 0):,.0f} throttle waits "
-        f"({graph.get('throttle_wait_seconds', 0):.1f} s)")
+        table.add_row(item["type"], item["mode"] if item["status"] == "ok"
+                      else item["status"].upper(),
+                      *(f"{item[key]:,}" for key in ("objects", "added", "modified", "removed")),
+                      _maybe(item["relationships"]), render.elapsed(item["seconds"]))
+    render.print_table(console, table)
+    for line in _summary_lines(summary):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _maybe(count: int | None) -> str:
+    return "?" if count is None else f"{count:,}"
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The totals under the table; "read" is what Graph returned, which a delta round
+    keeps to the changes, so it differs from the objects the snapshot holds."""
+    graph = summary["graph"]
+    edges = summary["relationships"]
+    held = render.plural(summary["objects"], "object") + (
+        "" if edges is None else f" and {render.plural(edges, 'relationship')}")
+    speed = render.rate(summary["objects"], summary["seconds"], "objects/s")
+    return [
+        f"Snapshot {summary['snapshot'][:8]} holds {held}: {summary['added']:,} added, "
+        f"{summary['modified']:,} modified, {summary['removed']:,} removed "
+        f"({render.plural(summary['new_versions'], 'new version')}).",
+        f"Took {render.duration(summary['seconds'])}" + (f" ({speed})" if speed else "")
+        + f"; Graph returned {render.plural(summary['read'], 'item')} "
+        "(a delta read returns only what changed); "
+        f"{summary['bytes_stored']:,} bytes stored.",
+        f"{render.plural(int(graph.get('requests', 0)), 'Graph request')}, "
+        f"{render.plural(int(graph.get('resource_units', 0)), 'resource unit')}, "
+        f"{render.plural(int(graph.get('throttle_waits', 0)), 'throttle wait')}"
+        + (f" ({render.duration(graph['throttle_wait_seconds'])})"
+           if graph.get("throttle_waits") else "") + ".",
+    ]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import orjson
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from entra_backup.cli import render
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.domain.errors import UsageError
 from entra_backup.services import browse
@@ -26,12 +26,16 @@ def snapshots(
     if json_output:
         print_json(found)
         return
-    table = Table("id", "time", "objects", "state")
+    if not found:
+        typer.echo(f"No snapshots of tenant {name!r} yet; run 'entra-backup backup {name}'.")
+        return
+    table = render.table([render.Column("id", ident=True), render.Column("time", ident=True),
+                          render.Column("objects", right=True), "state"])
     for item in found:
         bad = [f"{t} {v['status']}" for t, v in item["types"].items() if v["status"] != "ok"]
         table.add_row(item["short_id"], item["time"], f"{item['objects']:,}",
                       "PARTIAL: " + ", ".join(bad) if bad else "complete")
-    Console().print(table)
+    render.print_table(Console(), table)
 
 
 def ls(
@@ -50,10 +54,15 @@ def ls(
     if json_output:
         print_json({"snapshot": chosen.id, "objects": list(rows)})
         return
+    listed = 0
     for row in rows:
         label = row["userPrincipalName"] or row["appId"] or ""
         typer.echo(f"{row['type']:<26} {row['id']:<38} {row['displayName'] or ''}"
                    + (f"  <{label}>" if label else ""))
+        listed += 1
+    if not listed:
+        what = f"objects of type {type_name!r}" if type_name else "objects"
+        typer.echo(f"No {what} in snapshot {chosen.short_id}.")
 
 
 def show(
@@ -118,6 +127,9 @@ def search(
     found = [version_json(row) for row in rows]
     if json_output:
         print_json(found)
+        return
+    if not found:
+        typer.echo(f"No match for {query!r}." if query else "No match.")
         return
     for row in found:
         label = row["userPrincipalName"] or row["mail"] or row["appId"] or ""

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.render import plural
 from entra_backup.domain.errors import UsageError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import browse, compare
@@ -65,9 +66,14 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
         print_json(result)
         return
     if "differing_versions" in result:
+        if not result["differing_versions"]:
+            typer.echo(f"No other version of object {result['object']} differs from this one.")
         for row in result["differing_versions"]:
             typer.echo(f"{row['version']}  in {row['first_snapshot'][:8]}.."
                        f"{(row['last_snapshot'] or 'now')[:8]}")
+        return
+    if not any(item["status"] != "unchanged" for item in result["objects"]):
+        typer.echo(_no_differences(result))
         return
     for type_name, counts in result.get("counts", {}).items():
         if any(counts.values()):
@@ -90,6 +96,13 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
                 typer.echo(f"    {change['name']} ~ {pair['after'].get('id')}")
 
 
+def _no_differences(result: dict[str, Any]) -> str:
+    """The one line an empty diff prints, naming both sides."""
+    after = result["after"]
+    other = "the live tenant" if after == "live" else f"snapshot {after[:8]}"
+    return f"No differences between snapshot {result['before'][:8]} and {other}."
+
+
 def export(
     name: str = typer.Argument(..., help="The tenant's name."),
     output: Path = typer.Option(..., "-o", "--output", help="The ZIP file to write."),
@@ -110,5 +123,5 @@ def export(
     if json_output:
         print_json(result.to_json())
     else:
-        typer.echo(f"Wrote {result.objects:,} objects to {result.path} "
+        typer.echo(f"Wrote {plural(result.objects, 'object')} to {result.path} "
                    f"({result.bytes:,} bytes) from snapshot {chosen.short_id}.")

@@ -13,6 +13,7 @@ import asyncio
 import os
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,8 @@ def demo(
         console.print(orjson.dumps(info).decode(), soft_wrap=True, markup=False,
                       highlight=False)
         console.print(_holdings(runtime.holdings()))
-        product_home = _run_backups(console, info, home / "entra-backup")
-        console.print(_next_steps(info, product_home), soft_wrap=True, markup=False,
+        done = _run_backups(console, info, home / "entra-backup")
+        console.print(_next_steps(info, done), soft_wrap=True, markup=False,
                       highlight=False)
         if serve:
             threading.Event().wait()
@@ -66,7 +67,25 @@ def demo(
     console.print("Emulator stopped.")
 
 
-def _run_backups(console: Console, info: dict[str, str], product_home: Path) -> Path:
+@dataclass(frozen=True)
+class DemoRun:
+    """What the suggested commands name: the home, both snapshots, a changed user."""
+
+    home: Path
+    first: str
+    second: str
+    changed_user: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the demo changed in the tenant, as lines to print and the retitled user's id."""
+
+    lines: list[str]
+    changed_user: str
+
+
+def _run_backups(console: Console, info: dict[str, str], product_home: Path) -> DemoRun:
     """init, tenant add, backup, change the tenant, backup, diff: as a user would."""
     from entra_backup.cli.main import main
 
@@ -87,15 +106,15 @@ def _run_backups(console: Console, info: dict[str, str], product_home: Path) -> 
         _step(console, title, main, [*cli, *argv])
     changed = asyncio.run(_change_tenant(info))
     console.rule("Changed in the tenant through Graph")
-    for line in changed:
+    for line in changed.lines:
         console.print(f"  {line}", markup=False, highlight=False)
     _step(console, "Second backup (incremental, by delta)", main, [*cli, "backup", "demo"])
-    first = _first_snapshot(product_home)
+    first, second = _snapshot_ids(product_home)
     _step(console, "What changed between the two snapshots", main,
           [*cli, "diff", "demo", first, "latest"])
     _step(console, "What a restore to the first snapshot would do (dry run)", main,
           [*cli, "restore", "demo", "--snapshot", first, "--dry-run"])
-    return product_home
+    return DemoRun(product_home, first, second, changed.changed_user)
 
 
 def _step(console: Console, title: str, main: Any, argv: list[str]) -> None:
@@ -105,14 +124,15 @@ def _step(console: Console, title: str, main: Any, argv: list[str]) -> None:
         raise EntraBackupError(f"the demo step '{title}' failed (exit code {code})")
 
 
-def _first_snapshot(product_home: Path) -> str:
+def _snapshot_ids(product_home: Path) -> tuple[str, str]:
+    """The ids of the first and the newest snapshot of the demo tenant."""
     from entra_backup.bootstrap import Workspace
 
     snapshots = Workspace(product_home).open_repository().snapshots("demo")
-    return snapshots[0].id
+    return snapshots[0].id, snapshots[-1].id
 
 
-async def _change_tenant(info: dict[str, str]) -> list[str]:
+async def _change_tenant(info: dict[str, str]) -> Changes:
     """An attribute change, a new user, a deletion and a new group member."""
     connection = TenantConnection(info["tenant_id"], info["client_id"], info["client_secret"],
                                   authority=info["authority"], graph_url=info["graph_url"],
@@ -134,10 +154,12 @@ async def _change_tenant(info: dict[str, str]) -> list[str]:
         group = await _assigned_group(graph)
         await graph.post(f"/groups/{group['id']}/members/$ref",
                          {"@odata.id": f"{info['graph_url']}/directoryObjects/{created['id']}"})
-    return [f"jobTitle of {first['displayName']} set to 'Incident Commander'",
-            f"user {created['displayName']} created ({created['id']})",
-            f"user {second['displayName']} deleted (in the recycle bin)",
-            f"{created['displayName']} added to group {group['displayName']}"]
+    return Changes([f"jobTitle of {first['displayName']} set to 'Incident Commander' "
+                    f"({first['id']})",
+                    f"user {created['displayName']} created ({created['id']})",
+                    f"user {second['displayName']} deleted (in the recycle bin)",
+                    f"{created['displayName']} added to group {group['displayName']}"],
+                   str(first["id"]))
 
 
 async def _assigned_group(graph: GraphClient) -> dict[str, Any]:
@@ -157,21 +179,25 @@ def _holdings(counts: dict[str, int]) -> Table:
     return table
 
 
-def _next_steps(info: dict[str, str], product_home: Path) -> str:
+def _next_steps(info: dict[str, str], done: DemoRun) -> str:
     ca = info["ca_bundle"]
     run = ".venv/bin/entra-backup"
+    first, second = done.first[:8], done.second[:8]
     return (
-        "\nExplore the backups (in another shell, while this one serves):\n"
-        f"  export ENTRA_BACKUP_HOME={product_home}\n"
+        "\nExplore the backups (in another shell, while this one serves; or first "
+        "'. .venv/bin/activate' and type 'entra-backup'):\n"
+        f"  export ENTRA_BACKUP_HOME={done.home}\n"
         f"  export ENTRA_BACKUP_PASSPHRASE='{os.environ['ENTRA_BACKUP_PASSPHRASE']}'\n"
         f"  export {SECRET_VARIABLE}='{info['client_secret']}'\n"
         f"  {run} snapshots demo\n"
-        f"  {run} ls demo latest --type users\n"
+        f"  {run} ls demo {second} --type users\n"
+        f"  {run} show demo {done.changed_user}\n"
         f"  {run} search demo newcomer\n"
         f"  {run} search demo '' --deleted-only\n"
-        f"  {run} diff demo latest live\n"
+        f"  {run} diff demo {first} {second}\n"
+        f"  {run} diff demo {second} live\n"
         f"  {run} export demo -o demo-export.zip\n"
-        f"  {run} restore demo --snapshot FIRST_SNAPSHOT_ID --dry-run\n"
+        f"  {run} restore demo --snapshot {first} --dry-run\n"
         f"  {run} backup demo\n\n"
         f"Graph:     {info['graph_url']}\n"
         f"Authority: {info['authority']}\n"

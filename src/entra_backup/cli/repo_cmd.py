@@ -9,6 +9,7 @@ import typer
 from entra_backup.bootstrap import make_backend
 from entra_backup.catalog import reindex as rebuild
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.render import plural
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.services.catalog_sync import RepositorySource
@@ -71,7 +72,7 @@ def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON."
     if json_output:
         print_json({"snapshots": count})
     else:
-        typer.echo(f"Catalog rebuilt from {count} snapshot(s).")
+        typer.echo(f"Catalog rebuilt from {plural(count, 'snapshot')}.")
 
 
 def check(
@@ -90,8 +91,9 @@ def check(
     else:
         for problem in problems:
             typer.echo(problem)
-        typer.echo(f"Checked {report.snapshots_checked} snapshot(s), read "
-                   f"{report.packs_read} pack(s): "
-                   + ("no problems." if report.ok else f"{len(problems)} problem(s)."))
+        typer.echo(f"Checked {plural(report.snapshots_checked, 'snapshot')}, read "
+                   f"{plural(report.packs_read, 'pack')}: "
+                   + ("no problems." if report.ok else f"{plural(len(problems), 'problem')}."))
     if problems:
-        raise CheckFailed(f"the repository has {len(problems)} problem(s): {problems[0]}")
+        raise CheckFailed(f"the repository has {plural(len(problems), 'problem')}: "
+                          f"{problems[0]}")

@@ -31,6 +31,7 @@ from rich.console import Console
 
 from entra_backup.bootstrap import Workspace
 from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.render import plural
 from entra_backup.cli.restore_confirm import confirm, require_terminal
 from entra_backup.cli.restore_progress import RestoreBar
 from entra_backup.cli.restore_render import (
@@ -309,8 +310,9 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
     else:
         print_outcome(Console(), report, run_id)
     if not report.ok:
-        typer.echo(f"entra-backup: error: {len(report.failed)} of {len(report.items)} restore "
-                   f"steps failed; see '{report_command(plan.tenant, run_id)}'", err=True)
+        typer.echo(f"entra-backup: error: {len(report.failed)} of "
+                   f"{plural(len(report.items), 'restore step')} failed; see "
+                   f"'{report_command(plan.tenant, run_id)}'", err=True)
         raise typer.Exit(1)
 
 

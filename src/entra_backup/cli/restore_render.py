@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from entra_backup.cli.render import duration
 from entra_backup.domain.restore.plan import Action
 from entra_backup.services.restore.report import RestoreReport
 from entra_backup.services.restore.runs import RunInfo
@@ -33,12 +34,18 @@ def render_summary(console: Console, summary: PlanSummary) -> None:
     console.print(table)
     console.print(f"{summary.directory_writes:,} directory writes and "
                   f"{summary.conditional_access_writes:,} Conditional Access writes; "
-                  f"estimated duration at least {duration(summary.estimated_seconds)}.",
+                  f"estimated duration {_at_least(summary.estimated_seconds)}.",
                   highlight=False)
     if summary.removed_objects or summary.removed_edges:
         console.print(f"Removes {summary.removed_objects:,} objects and "
                       f"{summary.removed_edges:,} relationships created after the snapshot.",
                       highlight=False)
+
+
+def _at_least(seconds: float) -> str:
+    """A lower bound, but never "at least 0 s": under a second it says so."""
+    shown = duration(seconds)
+    return shown if seconds < 1 else f"at least {shown}"
 
 
 def password_hint(summary: PlanSummary) -> str:
@@ -124,17 +131,6 @@ def render_runs(console: Console, tenant: str, runs: list[RunInfo]) -> None:
                       f"{counts.get('skipped', 0):,} skipped, {counts.get('failed', 0):,} "
                       f"failed of {counts.get('total', 0):,}",
                       highlight=False, markup=False, soft_wrap=True)
-
-
-def duration(seconds: float) -> str:
-    """A duration for a reader: seconds, minutes or hours."""
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def _old_id(item: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from entra_backup.cli import render
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.config import TenantRecord
 from entra_backup.domain.errors import UsageError
@@ -79,13 +80,17 @@ def list_tenants(json_output: bool = typer.Option(False, "--json", help="Print J
     if json_output:
         print_json([asdict(record) for record in tenants.values()])
         return
-    table = Table("name", "tenant id", "client id", "credential", "graph")
+    if not tenants:
+        typer.echo("No tenants registered yet; add one with 'entra-backup tenant add'.")
+        return
+    table = render.table(["name", render.Column("tenant id", ident=True),
+                          render.Column("client id", ident=True), "credential", "graph"])
     for record in tenants.values():
         credential = (f"${record.secret_env}" if record.secret_env
                       else f"certificate {record.certificate}")
         table.add_row(record.name, record.tenant_id, record.client_id, credential,
                       record.graph_url or record.cloud)
-    Console().print(table)
+    render.print_table(Console(), table)
 
 
 @app.command("check")

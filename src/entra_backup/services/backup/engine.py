@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,18 +71,45 @@ class BackupSummary:
         return any(outcome.status != "ok" for outcome in self.types)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary as ``--json`` prints it."""
+        """The summary as ``--json`` prints it (``docs/backup.md`` defines each figure)."""
+        objects = sum(o.objects for o in self.types)
         return {
             "tenant": self.tenant, "snapshot": self.snapshot_id, "time": self.time,
             "partial": self.partial, "seconds": round(self.seconds, 3),
-            "objects": sum(o.objects for o in self.types),
+            "objects": objects,
             "new_versions": sum(o.new_versions for o in self.types),
+            **{key: sum(getattr(o, key) for o in self.types)
+               for key in ("added", "modified", "removed", "read")},
+            "relationships": _total(o.relationships for o in self.types),
+            "objects_per_second": round(objects / self.seconds, 1) if self.seconds else None,
             "bytes_stored": self.bytes_stored, "graph": self.graph, "catalog": self.catalog,
-            "types": [{"type": o.name, "status": o.status, "mode": o.mode,
-                       "objects": o.objects, "new_versions": o.new_versions,
-                       "removed": o.removed, "read": o.read, "message": o.message}
-                      for o in self.types],
+            "types": [_type_json(o) for o in self.types],
         }
+
+
+def _type_json(outcome: TypeOutcome) -> dict[str, Any]:
+    return {"type": outcome.name, "status": outcome.status, "mode": outcome.mode,
+            "objects": outcome.objects, "new_versions": outcome.new_versions,
+            "added": outcome.added, "modified": outcome.modified, "removed": outcome.removed,
+            "relationships": outcome.relationships, "read": outcome.read,
+            "seconds": round(outcome.seconds, 3), "message": outcome.message}
+
+
+def _total(values: Iterable[int | None]) -> int | None:
+    """The sum, or None when any part is unknown (a total that silently drops a part
+    would read as exact)."""
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _edge_totals(outcomes: list[TypeOutcome]) -> dict[str, int]:
+    """Per type, the edges this snapshot holds; the next delta run starts from them."""
+    return {o.name: o.relationships for o in outcomes
+            if o.status == "ok" and o.relationships is not None}
 
 
 async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: BackupScope,
@@ -109,7 +136,8 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
                 raise NothingBackedUp(f"no object type could be read, so no snapshot was "
                                       f"written ({first.name}: {first.message})")
             writer.state = {"delta": {o.name: o.delta for o in outcomes if o.delta},
-                            "scope": scope.to_json()}
+                            "scope": scope.to_json(),
+                            "relationships": _edge_totals(outcomes)}
             snapshot = writer.commit()
         recorded = "none"
         if catalog is not None:

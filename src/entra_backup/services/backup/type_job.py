@@ -29,6 +29,7 @@ from entra_backup.domain.object_types import ObjectType
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.delta import is_token_stale
 from entra_backup.graph.errors import DeltaTokenExpired, GraphClientError, PermissionDenied
+from entra_backup.services.backup.counting import edge_count
 from entra_backup.services.backup.per_object import CHUNK, complete_documents, needs_per_object
 from entra_backup.services.backup.reading import delta_round, enumerate_type
 from entra_backup.services.backup.scope import ObjectFilter
@@ -56,6 +57,12 @@ class TypeOutcome:
     message: str | None = None
     delta: dict[str, Any] | None = None
     read: int = 0
+    added: int = 0
+    modified: int = 0
+    relationships: int | None = 0
+    """Edges the type's objects hold in the snapshot; None when a delta run cannot tell
+    (its base snapshot predates the count)."""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -95,6 +102,7 @@ class TypeJob:
 
     async def run(self) -> TypeOutcome:
         """Back the type up into the writer and say how it went."""
+        started = time.monotonic()
         try:
             await self._read()
         except PermissionDenied as exc:
@@ -102,6 +110,7 @@ class TypeJob:
                           f"{exc.permission or self.type.read_permission}: {exc.message}")
         except GraphClientError as exc:
             self._give_up(TypeStatus.FAILED, exc.message)
+        self.outcome.seconds = time.monotonic() - started
         return self.outcome
 
     def _give_up(self, status: TypeStatus, message: str) -> None:
@@ -112,7 +121,8 @@ class TypeJob:
         else:
             self.ctx.writer.fail(self.name, message, carry_forward=carry)
         self.outcome = TypeOutcome(self.name, status.value, "none", message=message,
-                                   delta=self._saved_delta())
+                                   delta=self._saved_delta(), read=self.outcome.read,
+                                   relationships=None)
 
     def _saved_delta(self) -> dict[str, Any] | None:
         if self.base is None:
@@ -228,8 +238,27 @@ class TypeJob:
             if self.ctx.writer.add(self.name, object_id, document) or \
                     self._differs_from_base(object_id, document):
                 self.outcome.new_versions += 1
+                self._count_new(object_id)
             self.ctx.log.add(self.name, object_id, document)
             self.outcome.objects += 1
+            self._count_edges(edge_count(self.type, document))
+
+    def _count_new(self, object_id: str) -> None:
+        """A new version is of an added object unless the base snapshot held it."""
+        if self._in_base(object_id):
+            self.outcome.modified += 1
+        else:
+            self.outcome.added += 1
+
+    def _count_edges(self, edges: int) -> None:
+        if self.outcome.relationships is not None:
+            self.outcome.relationships += edges
+
+    def _base_edges(self) -> int | None:
+        """The type's edge count in the base snapshot, when that snapshot recorded it."""
+        saved = None if self.base is None else \
+            self.base.state.get("relationships", {}).get(self.name)
+        return saved if isinstance(saved, int) else None
 
     def _differs_from_base(self, object_id: str, document: Document) -> bool:
         """Whether a document whose content the repository holds already (so the writer
@@ -273,7 +302,7 @@ class TypeJob:
         assert self.base is not None
         changed: dict[str, Document] = {}
         removed = {object_id for object_id in spool.removed() if self._in_base(object_id)}
-        created = 0
+        created = edges = 0
         for object_id, item in spool.merged():
             before = self._previous(object_id)
             if not self.ctx.objects.keeps(self.name, object_id):
@@ -285,7 +314,13 @@ class TypeJob:
                 continue
             changed[object_id] = document
             created += before is None
+            edges += edge_count(self.type, document) - edge_count(self.type, before)
         self._write_changes(changed, removed, created)
+        base = self._base_edges()
+        if base is not None:
+            # A removed object's edges leave with it: one read of its stored document each.
+            edges -= sum(edge_count(self.type, self._previous(i)) for i in removed)
+        self.outcome.relationships = None if base is None else base + edges
 
     def _write_changes(self, changed: dict[str, Document], removed: set[str],
                        created: int) -> None:
@@ -300,5 +335,7 @@ class TypeJob:
             self.ctx.log.add(self.name, object_id, document)
         self.ctx.log.remove(self.name, removed)
         self.outcome.new_versions = len(changed)
+        self.outcome.added = created
+        self.outcome.modified = len(changed) - created
         self.outcome.removed = len(removed)
         self.outcome.objects = entry.count - len(removed) + created
