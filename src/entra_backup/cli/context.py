@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from entra_backup.bootstrap import Workspace
-from entra_backup.config import home_dir
+if TYPE_CHECKING:
+    from entra_backup.bootstrap import Workspace
 
 
 @dataclass
@@ -26,6 +26,11 @@ current = Invocation()
 
 def workspace() -> Workspace:
     """The workspace the global options and the environment name."""
+    # Imported here: the workspace brings the store, the catalog and the Graph client,
+    # which `--help` and the commands that do not use them never pay for.
+    from entra_backup.bootstrap import Workspace
+    from entra_backup.config import home_dir
+
     return Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file)
 
 

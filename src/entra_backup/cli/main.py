@@ -11,42 +11,20 @@ import typer
 from typer._click import exceptions as click_errors
 
 from entra_backup import __version__
-from entra_backup.cli import (
-    backup_cmd,
-    browse_cmd,
-    compare_cmd,
-    context,
-    demo_cmd,
-    emulator_cmd,
-    repo_cmd,
-    restore_cmd,
-    tenant_cmd,
-)
+from entra_backup.cli import context
+from entra_backup.cli.commands import COMMANDS
+from entra_backup.cli.lazy import lazy_group
 from entra_backup.domain.errors import EntraBackupError
 
 app = typer.Typer(
     name="entra-backup",
     help="Backup and recovery for Microsoft Entra ID tenants.",
+    cls=lazy_group(COMMANDS),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(emulator_cmd.app, name="emulator")
-app.add_typer(tenant_cmd.app, name="tenant")
-app.command("demo")(demo_cmd.demo)
-app.command("init")(repo_cmd.init)
-app.command("check")(repo_cmd.check)
-app.command("reindex")(repo_cmd.reindex)
-app.command("backup")(backup_cmd.backup)
-app.command("snapshots")(browse_cmd.snapshots)
-app.command("ls")(browse_cmd.ls)
-app.command("show")(browse_cmd.show)
-app.command("search")(browse_cmd.search)
-app.command("diff")(compare_cmd.diff)
-app.command("export")(compare_cmd.export)
-app.command("restore")(restore_cmd.restore)
-app.command("restore-report")(restore_cmd.restore_report)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,51 @@
+"""Every command of ``entra-backup``: its name, where it lives and its line of help.
+
+The order is the order of ``entra-backup --help``. A command is imported only when it runs
+(:mod:`entra_backup.cli.lazy`); its help line here must equal the first paragraph of its
+own help, which ``tests/cli/test_lazy_commands.py`` checks.
+"""
+
+from __future__ import annotations
+
+from entra_backup.cli.lazy import LazyCommand
+
+_CLI = "entra_backup.cli"
+
+COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand("demo", f"{_CLI}.demo_cmd:demo",
+                "Back up an emulated tenant twice and show what changed (Ctrl+C stops "
+                "serving)."),
+    LazyCommand("init", f"{_CLI}.repo_cmd:init",
+                "Create the repository (encrypted with a new master key) and the "
+                "configuration."),
+    LazyCommand("tenant", f"{_CLI}.tenant_cmd:app", "Register and check tenants."),
+    LazyCommand("backup", f"{_CLI}.backup_cmd:backup",
+                "Back the tenant up now: a new snapshot, incremental where Graph delta "
+                "allows."),
+    LazyCommand("snapshots", f"{_CLI}.browse_cmd:snapshots",
+                "The tenant's snapshots, oldest first; partial ones are marked."),
+    LazyCommand("ls", f"{_CLI}.browse_cmd:ls", "The objects of a snapshot, by type."),
+    LazyCommand("show", f"{_CLI}.browse_cmd:show",
+                "An object at a snapshot: properties, licences, relationships and version "
+                "timeline."),
+    LazyCommand("search", f"{_CLI}.browse_cmd:search",
+                "Object versions across every snapshot of the tenant."),
+    LazyCommand("diff", f"{_CLI}.compare_cmd:diff",
+                "What changed between two snapshots, or between a snapshot and the live "
+                "tenant."),
+    LazyCommand("export", f"{_CLI}.compare_cmd:export",
+                "A ZIP of plain Graph JSON with a manifest of counts and hashes."),
+    LazyCommand("restore", f"{_CLI}.restore_cmd:restore",
+                "Restore the tenant to a snapshot: a plan first (--dry-run), then its "
+                "execution."),
+    LazyCommand("restore-report", f"{_CLI}.restore_cmd:restore_report",
+                "The saved report of a restore run: every step done, skipped or failed, and "
+                "why; with --list, the tenant's restore runs."),
+    LazyCommand("check", f"{_CLI}.repo_cmd:check",
+                "Verify the repository's structure (and, with --read-data, every stored "
+                "byte)."),
+    LazyCommand("reindex", f"{_CLI}.repo_cmd:reindex",
+                "Rebuild the catalog from the repository alone."),
+    LazyCommand("emulator", f"{_CLI}.emulator_cmd:app",
+                "The Graph-compatible emulator of Entra ID."),
+)
