@@ -20,6 +20,7 @@ from entra_backup.cli import (
     emulator_cmd,
     repo_cmd,
     restore_cmd,
+    retention_cmd,
     tenant_cmd,
 )
 from entra_backup.domain.errors import EntraBackupError
@@ -47,6 +48,8 @@ app.command("diff")(compare_cmd.diff)
 app.command("export")(compare_cmd.export)
 app.command("restore")(restore_cmd.restore)
 app.command("restore-report")(restore_cmd.restore_report)
+app.command("forget")(retention_cmd.forget)
+app.command("prune")(retention_cmd.prune)
 
 
 @app.callback(invoke_without_command=True)

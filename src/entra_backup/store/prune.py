@@ -17,6 +17,11 @@ damaged index could delete the only copy of something. Then, holding the lock:
 * **phase 2, delete**: the superseded index files, then the unused and repacked packs.
   Nothing live refers to them any more, so a crash part-way leaves only garbage that the
   next prune removes.
+
+Under S3 Object Lock a file still inside its retention period cannot be deleted. Phase 2
+then goes on with the other files and lists the refused ones in ``PruneResult.retained``:
+the repository stays consistent (a retained index file is superseded, a retained pack is
+in no index) and a later prune, after the retention ends, deletes them.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from entra_backup.store.backends.base import Backend, NotFound
+from entra_backup.store.backends.base import Backend, NotFound, ObjectLocked
 from entra_backup.store.blob import BlobCodec, BlobKind
 from entra_backup.store.check import check
 from entra_backup.store.errors import CheckFailed
@@ -54,6 +59,11 @@ class PrunePlan:
     unused_blobs: int = 0
     unused_bytes: int = 0
     used: set[bytes] = field(default_factory=set, repr=False)
+    pack_sizes: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def bytes_of(self, pack_ids: list[str]) -> int:
+        """Stored size of these packs (0 for a pack listed in an index but missing)."""
+        return sum(self.pack_sizes.get(pack_id, 0) for pack_id in pack_ids)
 
 
 @dataclass
@@ -62,8 +72,13 @@ class PruneResult:
 
     plan: PrunePlan
     deleted_packs: int = 0
+    deleted_bytes: int = 0
     deleted_indexes: int = 0
     repacked_blobs: int = 0
+    written_packs: int = 0
+    written_bytes: int = 0
+    retained: list[str] = field(default_factory=list)
+    """Files Object Lock kept from being deleted (a later prune retries them)."""
 
 
 def prune(
@@ -125,8 +140,9 @@ def make_plan(repo: Repository, used: set[bytes], repack_threshold: float) -> Pr
             plan.repack.append(pack_id)
         else:
             plan.keep.append(pack_id)
-    stored = {pack_id_of(info.name) for info in repo.backend.list(DATA_PREFIX)}
-    plan.delete.extend(sorted(stored - set(totals)))
+    plan.pack_sizes = {pack_id_of(info.name): info.size
+                       for info in repo.backend.list(DATA_PREFIX)}
+    plan.delete.extend(sorted(set(plan.pack_sizes) - set(totals)))
     plan.used = used
     return plan
 
@@ -141,17 +157,28 @@ def _execute(
     for pack_id in plan.repack:
         result.repacked_blobs += _copy_used(repo, sink, pack_id, to_copy[pack_id])
     sink.flush()
+    written = _packs_of(fresh)
+    result.written_packs = len(written)
+    result.written_bytes = _stored_size(repo.backend, {pack.pack_id for pack in written})
     old_indexes = sorted(info.name for info in repo.backend.list(INDEX_PREFIX))
     supersedes = set(old_indexes) | repo.loaded_index.retired
-    packs = _kept_packs(repo, plan.keep) + _packs_of(fresh)
-    _write_indexes(repo, packs, supersedes, guard)
+    _write_indexes(repo, _kept_packs(repo, plan.keep) + written, supersedes, guard)
     for name in old_indexes:
         guard()
-        result.deleted_indexes += _delete(repo.backend, name)
+        result.deleted_indexes += _delete(repo.backend, name, result.retained)
     for pack_id in [*plan.repack, *plan.delete]:
         guard()
-        result.deleted_packs += _delete(repo.backend, pack_name(pack_id))
+        if _delete(repo.backend, pack_name(pack_id), result.retained):
+            result.deleted_packs += 1
+            result.deleted_bytes += plan.pack_sizes.get(pack_id, 0)
     repo.reload_index()
+
+
+def _stored_size(backend: Backend, pack_ids: set[str]) -> int:
+    if not pack_ids:
+        return 0
+    return sum(info.size for info in backend.list(DATA_PREFIX)
+               if pack_id_of(info.name) in pack_ids)
 
 
 def _used_by_pack(repo: Repository, packs: set[str], used: set[bytes]) -> dict[str, list[bytes]]:
@@ -216,9 +243,12 @@ def _write_indexes(
     write_index_file(repo.backend, repo.keys, groups[-1], supersedes)
 
 
-def _delete(backend: Backend, name: str) -> int:
+def _delete(backend: Backend, name: str, retained: list[str]) -> int:
     try:
         backend.delete(name)
     except NotFound:
+        return 0
+    except ObjectLocked:
+        retained.append(name)
         return 0
     return 1

@@ -1,0 +1,186 @@
+"""``forget`` and ``prune`` end to end: a home with three backups of the emulator (a user
+retitled between each), thinned out by policy, then reclaimed; and bad input refused.
+
+One module-scoped emulator and one prepared home; each test works on its own copy of the
+home, so tests do not depend on each other's order.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from entra_backup.catalog import Catalog
+from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.lock import RepositoryLock
+from tests.cli.conftest_workspace import (
+    Cli,
+    assert_one_line_error,
+    tenant_add_args,
+    weak_passphrase_keys,
+)
+from tests.support.live_emulator import LiveEmulator
+
+TENANT = "contoso"
+SECRET_VARIABLE = "CONTOSO_BACKUP_SECRET"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
+    emulator = LiveEmulator.start(tmp_path_factory.mktemp("retention-emulator"), users=12,
+                                  seed=5, throttle="off")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _weak_keys() -> Iterator[None]:
+    with weak_passphrase_keys():
+        yield
+
+
+@dataclass(frozen=True)
+class Prepared:
+    home: Path
+    snapshots: list[str]
+    """Oldest first."""
+
+
+def _retitle_a_user(live: LiveEmulator, title: str) -> None:
+    with live.http() as graph:
+        users = graph.get("users", params={"$select": "id,onPremisesSyncEnabled"}).json()
+        user = next(u for u in users["value"] if u.get("onPremisesSyncEnabled") is not True)
+        response = graph.patch(f"users/{user['id']}", json={"jobTitle": title})
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture(scope="module")
+def prepared(live: LiveEmulator, tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    home = tmp_path_factory.mktemp("retention-home") / "home"
+    cli = Cli.for_home(home, {SECRET_VARIABLE: live.client_secret})
+    assert cli.run("init", "--repo", str(home / "repository")).code == 0
+    added = cli.run(*tenant_add_args(live, TENANT, SECRET_VARIABLE))
+    assert added.code == 0, str(added)
+    ids = []
+    for round_ in range(3):
+        _retitle_a_user(live, f"Retention title {round_}")
+        ids.append(cli.json("backup", TENANT)["snapshot"])
+    return Prepared(home, ids)
+
+
+@pytest.fixture
+def cli(prepared: Prepared, live: LiveEmulator, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> Cli:
+    """A private copy of the prepared home (its config names the copy's repository)."""
+    home = tmp_path / "home"
+    shutil.copytree(prepared.home, home)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace(str(prepared.home), str(home)))
+    return Cli.for_home(home, {SECRET_VARIABLE: live.client_secret}, capsys)
+
+
+def _snapshot_ids(cli: Cli) -> list[str]:
+    return [s["id"] for s in cli.json("snapshots", TENANT)]
+
+
+def _catalog_ids(cli: Cli) -> set[str]:
+    with Catalog.open(f"sqlite:///{cli.home / 'catalog.db'}") as catalog:
+        return set(catalog.snapshot_ids(TENANT))
+
+
+def _ids(entries: list[dict[str, Any]]) -> list[str]:
+    return [entry["id"] for entry in entries]
+
+
+def test_dry_run_reports_the_decisions_and_removes_nothing(cli: Cli, prepared: Prepared
+                                                          ) -> None:
+    report = cli.json("forget", TENANT, "--keep-last", "1", "--dry-run")
+    newest, *older = reversed(prepared.snapshots)
+    assert report["dry_run"] is True
+    assert report["kept"] == [{"id": newest, "time": report["kept"][0]["time"],
+                               "reasons": ["last"]}]
+    assert _ids(report["removed"]) == older
+    assert report["retained"] == []
+    assert sorted(_snapshot_ids(cli)) == sorted(prepared.snapshots)
+    assert _catalog_ids(cli) == set(prepared.snapshots)
+
+
+def test_forget_removes_snapshots_from_repository_and_catalog(cli: Cli, prepared: Prepared
+                                                              ) -> None:
+    oldest, *kept = prepared.snapshots
+    report = cli.json("forget", TENANT, "--keep-last", "2")
+    assert _ids(report["removed"]) == [oldest]
+    assert sorted(_ids(report["kept"])) == sorted(kept)
+    assert report["catalog"] == "reindexed"
+    assert sorted(_snapshot_ids(cli)) == sorted(kept)
+    assert _catalog_ids(cli) == set(kept)
+    for version in cli.json("search", TENANT, "Retention title"):
+        assert version["first_snapshot"] != oldest
+
+
+def test_keep_within_and_calendar_rules_keep_recent_snapshots(cli: Cli, prepared: Prepared
+                                                              ) -> None:
+    report = cli.json("forget", TENANT, "--keep-within", "1d", "--keep-daily", "1")
+    assert sorted(_ids(report["kept"])) == sorted(prepared.snapshots)
+    assert report["kept"][0]["reasons"] == ["within", "daily"]
+    assert report["removed"] == []
+
+
+def test_prune_reclaims_what_forget_left_and_the_repository_checks(cli: Cli) -> None:
+    cli.json("forget", TENANT, "--keep-last", "1")
+    planned = cli.json("prune", "--dry-run")
+    assert planned["dry_run"] is True
+    assert planned["blobs"]["unused"] > 0, "the forgotten snapshots held their own versions"
+    assert planned["packs"]["deleted"] == 0
+    done = cli.json("prune")
+    assert done["blobs"]["unused"] == planned["blobs"]["unused"]
+    assert done["packs"]["deleted"] == planned["packs"]["delete"] + planned["packs"]["repack"]
+    assert done["bytes"]["deleted"] == planned["bytes"]["delete"] + planned["bytes"]["repack"]
+    assert cli.json("check", "--read-data")["ok"] is True
+    again = cli.json("prune", "--dry-run")
+    assert (again["packs"]["delete"], again["packs"]["repack"]) == (0, 0), "nothing left to do"
+    assert again["blobs"]["unused"] < planned["blobs"]["unused"], \
+        "only unused blobs in packs kept under the repack threshold remain"
+
+
+def test_forget_without_rules_uses_the_tenants_stored_policy(cli: Cli, prepared: Prepared
+                                                             ) -> None:
+    edited = cli.run("tenant", "edit", TENANT, "--keep-last", "1")
+    assert edited.code == 0, str(edited)
+    stored = {t["name"]: t for t in cli.json("tenant", "list")}[TENANT]["retention"]
+    assert stored == {"keep_last": 1}
+    report = cli.json("forget", TENANT)
+    assert report["policy"] == {"keep_last": 1}
+    assert _ids(report["kept"]) == [prepared.snapshots[-1]]
+    assert _snapshot_ids(cli) == [prepared.snapshots[-1]]
+
+
+@pytest.mark.parametrize(("args", "contains"), [
+    (("forget", TENANT), "no retention policy"),
+    (("forget", TENANT, "--keep-last", "0"), "policy is empty"),
+    (("forget", TENANT, "--keep-within", "30 days"), "not a duration"),
+    (("forget", TENANT, "--keep-within", "0d"), "longer than zero"),
+    (("forget", TENANT, "--keep-daily", "-1"), "cannot be negative"),
+    (("forget", "fabrikam", "--keep-last", "1"), "no tenant named 'fabrikam'"),
+])
+def test_bad_forget_input_is_one_line_and_removes_nothing(
+        cli: Cli, prepared: Prepared, args: tuple[str, ...], contains: str) -> None:
+    assert_one_line_error(cli.run(*args), 2, contains=(contains,))
+    assert sorted(_snapshot_ids(cli)) == sorted(prepared.snapshots)
+
+
+def test_forget_and_prune_refuse_while_the_repository_is_locked(cli: Cli) -> None:
+    lock = RepositoryLock(LocalBackend(cli.home / "repository"))
+    lock.acquire()
+    try:
+        for args in (("forget", TENANT, "--keep-last", "1"), ("prune",)):
+            assert_one_line_error(cli.run(*args), 24, contains=("busy",))
+    finally:
+        lock.release()
