@@ -184,3 +184,42 @@ def test_forget_and_prune_refuse_while_the_repository_is_locked(cli: Cli) -> Non
             assert_one_line_error(cli.run(*args), 24, contains=("busy",))
     finally:
         lock.release()
+
+
+def _registered(cli: Cli) -> set[str]:
+    return {t["name"] for t in cli.json("tenant", "list")}
+
+
+def _repository_snapshots(cli: Cli) -> int:
+    return len(list((cli.home / "repository" / "snapshots").iterdir()))
+
+
+def test_tenant_remove_keeps_the_snapshots_and_says_how_to_delete_them(
+        cli: Cli, prepared: Prepared) -> None:
+    result = cli.run("tenant", "remove", TENANT)
+    assert result.code == 0, str(result)
+    assert "3 snapshot(s) of it are kept" in result.out
+    assert f"tenant remove {TENANT} --delete-snapshots" in result.out
+    assert _registered(cli) == set()
+    assert _repository_snapshots(cli) == 3
+    assert _catalog_ids(cli) == set(prepared.snapshots)
+    later = cli.run("tenant", "remove", TENANT, "--delete-snapshots", "--yes")
+    assert later.code == 0, str(later)
+    assert "3 snapshot(s) deleted" in later.out
+    assert _repository_snapshots(cli) == 0
+    assert _catalog_ids(cli) == set()
+
+
+def test_deleting_snapshots_needs_a_terminal_or_yes(cli: Cli, prepared: Prepared) -> None:
+    refused = cli.run("tenant", "remove", TENANT, "--delete-snapshots")
+    assert_one_line_error(refused, 2, contains=("--yes",))
+    assert _registered(cli) == {TENANT}
+    assert _repository_snapshots(cli) == 3
+    done = cli.run("tenant", "remove", TENANT, "--delete-snapshots", "--yes")
+    assert done.code == 0, str(done)
+    assert _registered(cli) == set()
+    assert _repository_snapshots(cli) == 0
+    assert _catalog_ids(cli) == set()
+    pruned = cli.json("prune")
+    assert pruned["packs"]["deleted"] > 0
+    assert cli.json("check")["ok"] is True
