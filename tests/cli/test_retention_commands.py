@@ -8,8 +8,10 @@ home, so tests do not depend on each other's order.
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from tests.cli.conftest_workspace import (
     weak_passphrase_keys,
 )
 from tests.support.live_emulator import LiveEmulator
+from tests.support.moto_server import MotoServer, running_moto_server
 
 TENANT = "contoso"
 SECRET_VARIABLE = "CONTOSO_BACKUP_SECRET"
@@ -223,3 +226,88 @@ def test_deleting_snapshots_needs_a_terminal_or_yes(cli: Cli, prepared: Prepared
     pruned = cli.json("prune")
     assert pruned["packs"]["deleted"] > 0
     assert cli.json("check")["ok"] is True
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with running_moto_server() as server:
+        yield server
+
+
+def _s3_cli(live: LiveEmulator, moto: MotoServer, home: Path,
+            capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli.for_home(home, {SECRET_VARIABLE: live.client_secret,
+                               "AWS_ACCESS_KEY_ID": moto.access_key_id,
+                               "AWS_SECRET_ACCESS_KEY": moto.secret_access_key}, capsys)
+
+
+def _bucket(moto: MotoServer, *, object_lock: bool) -> str:
+    name = f"retention-{uuid.uuid4().hex[:16]}"
+    moto.client("s3").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": moto.region},
+        ObjectLockEnabledForBucket=object_lock)
+    return name
+
+
+def _init_s3(cli: Cli, moto: MotoServer, bucket: str, *lock: str) -> Any:
+    return cli.run("init", "--repo", f"s3://{bucket}/repo", "--s3-endpoint-url",
+                   moto.endpoint_url, "--s3-region", moto.region, *lock, "--json")
+
+
+def test_object_lock_needs_a_bucket_created_with_it(live: LiveEmulator, moto: MotoServer,
+                                                    tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    cli = _s3_cli(live, moto, tmp_path / "home", capsys)
+    refused = _init_s3(cli, moto, _bucket(moto, object_lock=False), "--object-lock-days", "1")
+    assert_one_line_error(refused, 2, contains=("not created with Object Lock",))
+    assert not (cli.home / "config.toml").exists()
+
+
+@pytest.mark.slow
+def test_object_lock_retains_every_file_and_forget_and_prune_say_so(
+        live: LiveEmulator, moto: MotoServer, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bucket = _bucket(moto, object_lock=True)
+    cli = _s3_cli(live, moto, tmp_path / "home", capsys)
+    init = _init_s3(cli, moto, bucket, "--object-lock-days", "1")
+    assert init.code == 0, str(init)
+    assert init.json()["object_lock"] == {"days": 1, "mode": "governance"}
+    assert cli.run(*tenant_add_args(live, TENANT, SECRET_VARIABLE)).code == 0
+    ids = []
+    for round_ in range(2):
+        _retitle_a_user(live, f"Locked title {round_}")
+        ids.append(cli.json("backup", TENANT)["snapshot"])
+
+    s3 = moto.client("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any(key.startswith("repo/data/") for key in keys)
+    now = datetime.now(UTC)
+    for key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert head["ObjectLockMode"] == "GOVERNANCE", key
+        left = head["ObjectLockRetainUntilDate"] - now
+        assert timedelta(hours=23) < left <= timedelta(days=1), key
+
+    forgot = cli.run("forget", TENANT, "--keep-last", "1", "--json")
+    assert forgot.code == 25, str(forgot)
+    assert "Traceback" not in forgot.err and len(forgot.err_lines) == 1, str(forgot)
+    assert "Object Lock" in forgot.err_lines[0]
+    report = forgot.json()
+    assert [entry["id"] for entry in report["retained"]] == [ids[0]]
+    assert "retained until" in report["retained"][0]["error"]
+    assert report["removed"] == []
+    assert sorted(_snapshot_ids(cli)) == sorted(ids)
+
+    # What a crashed backup leaves: a pack in no index, under retention like every file.
+    orphan = "data/ab/" + "ab" * 32
+    s3.put_object(Bucket=bucket, Key=f"repo/{orphan}", Body=b"x" * 100,
+                  ObjectLockMode="GOVERNANCE",
+                  ObjectLockRetainUntilDate=now + timedelta(days=1))
+    pruned = cli.run("prune", "--json")
+    assert pruned.code == 25, str(pruned)
+    assert len(pruned.err_lines) == 1 and "Object Lock" in pruned.err_lines[0], str(pruned)
+    figures = pruned.json()
+    assert figures["retained"] == [orphan]
+    assert figures["packs"]["deleted"] == 0
+    assert cli.json("check", "--read-data")["ok"] is True
+    assert sorted(_snapshot_ids(cli)) == sorted(ids)

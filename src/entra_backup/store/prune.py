@@ -18,10 +18,21 @@ damaged index could delete the only copy of something. Then, holding the lock:
   Nothing live refers to them any more, so a crash part-way leaves only garbage that the
   next prune removes.
 
-Under S3 Object Lock a file still inside its retention period cannot be deleted. Phase 2
-then goes on with the other files and lists the refused ones in ``PruneResult.retained``:
-the repository stays consistent (a retained index file is superseded, a retained pack is
-in no index) and a later prune, after the retention ends, deletes them.
+Under S3 Object Lock a file still inside its retention period cannot be deleted, and every
+backup of the last retention period wrote such files. Deleting around them must not leave
+the repository in a state ``check`` rejects, so, when the backend can tell a file's
+retention (:class:`RetentionProbe`), the plan is adjusted before anything is written:
+
+* a live index file still retained is neither superseded nor deleted: it stays live
+  (its entries are also in the new index; a blob indexed twice keeps one location);
+* a pack such an index file lists, or a pack that is itself retained, is kept as it is
+  instead of being repacked or deleted (otherwise the live index would point at a missing
+  pack, or repacking would store its blobs twice);
+* those packs are reported in ``PruneResult.retained``; a later prune, after their
+  retention ends, reclaims them.
+
+A delete the storage refuses anyway (no probe, or a retention set by someone else) is
+also recorded in ``retained`` and skipped; the file is then unreferenced garbage.
 """
 
 from __future__ import annotations
@@ -29,13 +40,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from entra_backup.store.backends.base import Backend, NotFound, ObjectLocked
 from entra_backup.store.blob import BlobCodec, BlobKind
 from entra_backup.store.check import check
 from entra_backup.store.errors import CheckFailed
-from entra_backup.store.files import DATA_PREFIX, INDEX_PREFIX, pack_id_of, pack_name
-from entra_backup.store.index import BlobIndex, IndexedPack, write_index_file
+from entra_backup.store.files import (
+    DATA_PREFIX,
+    INDEX_MAGIC,
+    INDEX_PREFIX,
+    open_file,
+    pack_id_of,
+    pack_name,
+)
+from entra_backup.store.index import BlobIndex, IndexedPack, decode_index, write_index_file
 from entra_backup.store.lock import RepositoryLock
 from entra_backup.store.pack import PackEntry
 from entra_backup.store.repository import Repository
@@ -46,6 +66,14 @@ DEFAULT_REPACK_THRESHOLD = 0.2
 _PACKS_PER_INDEX = 64
 _PRUNE_REPAIRS = frozenset({"index-stale"})
 """Problems prune itself repairs: stale index files are ignored on load and deleted here."""
+
+
+@runtime_checkable
+class RetentionProbe(Protocol):
+    """A backend that can say until when storage retention (Object Lock) holds a file."""
+
+    def retained_until(self, name: str) -> datetime | None:
+        """The end of the file's retention, or None if it may be deleted now."""
 
 
 @dataclass
@@ -60,6 +88,10 @@ class PrunePlan:
     unused_bytes: int = 0
     used: set[bytes] = field(default_factory=set, repr=False)
     pack_sizes: dict[str, int] = field(default_factory=dict, repr=False)
+    held: list[str] = field(default_factory=list)
+    """Packs that would be repacked or deleted but are retained (kept as they are)."""
+    locked_indexes: set[str] = field(default_factory=set)
+    """Live index files under retention: left live, not superseded."""
 
     def bytes_of(self, pack_ids: list[str]) -> int:
         """Stored size of these packs (0 for a pack listed in an index but missing)."""
@@ -103,7 +135,10 @@ def prune(
                 f"first: {first.kind} {first.item}: {first.message}"
             )
         plan = make_plan(repo, _mark(repo), repack_threshold)
+        if isinstance(repo.backend, RetentionProbe):
+            hold_retained(repo, plan, repo.backend)
         result = PruneResult(plan)
+        result.retained.extend(pack_name(pack_id) for pack_id in plan.held)
         if not dry_run:
             _execute(repo, plan, result, held.ensure_held)
         return result
@@ -147,6 +182,24 @@ def make_plan(repo: Repository, used: set[bytes], repack_threshold: float) -> Pr
     return plan
 
 
+def hold_retained(repo: Repository, plan: PrunePlan, probe: RetentionProbe) -> None:
+    """Keep what storage retention forbids deleting (see the module docstring)."""
+    plan.locked_indexes = {name for name in repo.loaded_index.live
+                           if probe.retained_until(name) is not None}
+    pinned: set[str] = set()
+    for name in plan.locked_indexes:
+        data = open_file(repo.keys, INDEX_MAGIC, repo.backend.read(name), name)
+        pinned.update(pack.pack_id for pack in decode_index(data, name)[0])
+    indexed = repo.index.pack_ids()
+    for pack_id in [*plan.repack, *plan.delete]:
+        if pack_id in pinned or probe.retained_until(pack_name(pack_id)) is not None:
+            plan.held.append(pack_id)
+    held = set(plan.held)
+    plan.repack = [pack_id for pack_id in plan.repack if pack_id not in held]
+    plan.delete = [pack_id for pack_id in plan.delete if pack_id not in held]
+    plan.keep = sorted([*plan.keep, *(held & indexed)])
+
+
 def _execute(
     repo: Repository, plan: PrunePlan, result: PruneResult, guard: Callable[[], None]
 ) -> None:
@@ -160,9 +213,11 @@ def _execute(
     written = _packs_of(fresh)
     result.written_packs = len(written)
     result.written_bytes = _stored_size(repo.backend, {pack.pack_id for pack in written})
-    old_indexes = sorted(info.name for info in repo.backend.list(INDEX_PREFIX))
+    old_indexes = sorted(info.name for info in repo.backend.list(INDEX_PREFIX)
+                         if info.name not in plan.locked_indexes)
     supersedes = set(old_indexes) | repo.loaded_index.retired
-    _write_indexes(repo, _kept_packs(repo, plan.keep) + written, supersedes, guard)
+    if old_indexes or written:  # else every index file is retained and still complete
+        _write_indexes(repo, _kept_packs(repo, plan.keep) + written, supersedes, guard)
     for name in old_indexes:
         guard()
         result.deleted_indexes += _delete(repo.backend, name, result.retained)
