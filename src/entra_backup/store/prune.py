@@ -24,7 +24,8 @@ the repository in a state ``check`` rejects, so, when the backend can tell a fil
 retention (:class:`RetentionProbe`), the plan is adjusted before anything is written:
 
 * a live index file still retained is neither superseded nor deleted: it stays live
-  (its entries are also in the new index; a blob indexed twice keeps one location);
+  (its entries are also in the new index; a blob indexed twice keeps one location), and
+  so do the index files the repack phase itself writes;
 * a pack such an index file lists, or a pack that is itself retained, is kept as it is
   instead of being repacked or deleted (otherwise the live index would point at a missing
   pack, or repacking would store its blobs twice);
@@ -92,6 +93,8 @@ class PrunePlan:
     """Packs that would be repacked or deleted but are retained (kept as they are)."""
     locked_indexes: set[str] = field(default_factory=set)
     """Live index files under retention: left live, not superseded."""
+    probed: bool = False
+    """Whether retention was asked (the backend locks what it writes)."""
 
     def bytes_of(self, pack_ids: list[str]) -> int:
         """Stored size of these packs (0 for a pack listed in an index but missing)."""
@@ -184,7 +187,10 @@ def make_plan(repo: Repository, used: set[bytes], repack_threshold: float) -> Pr
 
 def hold_retained(repo: Repository, plan: PrunePlan, probe: RetentionProbe) -> None:
     """Keep what storage retention forbids deleting (see the module docstring)."""
-    plan.locked_indexes = {name for name in repo.loaded_index.live
+    plan.probed = True
+    # Every index file present, not only those loaded: this process may have written some.
+    present = {info.name for info in repo.backend.list(INDEX_PREFIX)}
+    plan.locked_indexes = {name for name in present - repo.loaded_index.retired
                            if probe.retained_until(name) is not None}
     pinned: set[str] = set()
     for name in plan.locked_indexes:
@@ -203,6 +209,7 @@ def hold_retained(repo: Repository, plan: PrunePlan, probe: RetentionProbe) -> N
 def _execute(
     repo: Repository, plan: PrunePlan, result: PruneResult, guard: Callable[[], None]
 ) -> None:
+    present = {info.name for info in repo.backend.list(INDEX_PREFIX)}
     fresh = BlobIndex()
     sink = BlobSink(repo.backend, BlobCodec(repo.keys), fresh,
                     pack_size=repo.config.pack_size, guard=guard)
@@ -213,11 +220,7 @@ def _execute(
     written = _packs_of(fresh)
     result.written_packs = len(written)
     result.written_bytes = _stored_size(repo.backend, {pack.pack_id for pack in written})
-    old_indexes = sorted(info.name for info in repo.backend.list(INDEX_PREFIX)
-                         if info.name not in plan.locked_indexes)
-    supersedes = set(old_indexes) | repo.loaded_index.retired
-    if old_indexes or written:  # else every index file is retained and still complete
-        _write_indexes(repo, _kept_packs(repo, plan.keep) + written, supersedes, guard)
+    old_indexes = _supersede(repo, plan, present, written, guard)
     for name in old_indexes:
         guard()
         result.deleted_indexes += _delete(repo.backend, name, result.retained)
@@ -227,6 +230,20 @@ def _execute(
             result.deleted_packs += 1
             result.deleted_bytes += plan.pack_sizes.get(pack_id, 0)
     repo.reload_index()
+
+
+def _supersede(repo: Repository, plan: PrunePlan, present: set[str],
+               written: list[IndexedPack], guard: Callable[[], None]) -> list[str]:
+    """Write the new index superseding the old files; return the files to delete."""
+    # The index files the repack itself wrote are retained too under Object Lock: they stay
+    # live (their entries are repeated in the new index) instead of failing to delete.
+    listed = {info.name for info in repo.backend.list(INDEX_PREFIX)}
+    stay_live = plan.locked_indexes | (listed - present if plan.probed else set())
+    old_indexes = sorted(listed - stay_live)
+    supersedes = set(old_indexes) | repo.loaded_index.retired
+    if old_indexes or written:  # else every index file is retained and still complete
+        _write_indexes(repo, _kept_packs(repo, plan.keep) + written, supersedes, guard)
+    return old_indexes
 
 
 def _stored_size(backend: Backend, pack_ids: set[str]) -> int:
