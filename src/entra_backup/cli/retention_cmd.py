@@ -65,7 +65,7 @@ def _render_forget(report: ForgetReport, json_output: bool) -> None:
     if json_output:
         print_json(report.to_json())
         return
-    verb = "would remove" if report.dry_run else "removed"
+    verb = "to remove" if report.dry_run else "removed"
     table = Table("snapshot", "time", "decision")
     for fate in report.snapshots:
         decision = {"kept": "keep (" + ", ".join(fate.reasons) + ")",

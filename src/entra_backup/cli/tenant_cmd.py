@@ -284,7 +284,7 @@ def remove(
     if not registered and count == 0:
         space.tenant(name)
     _confirm(f"Delete all {count} snapshot(s) of tenant {name!r}? This cannot be undone.",
-             yes)
+             yes or count == 0)
     with space.open_catalog() as catalog:
         deleted = retention.delete_tenant_snapshots(repo, catalog, name)
     if registered:
