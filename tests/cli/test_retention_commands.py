@@ -128,6 +128,20 @@ def test_forget_removes_snapshots_from_repository_and_catalog(cli: Cli, prepared
         assert version["first_snapshot"] != oldest
 
 
+def test_the_text_output_names_each_decision_and_the_figures(cli: Cli, prepared: Prepared
+                                                             ) -> None:
+    planned = cli.run("forget", TENANT, "--keep-last", "2", "--dry-run")
+    assert planned.code == 0, str(planned)
+    assert planned.out.count("keep (last)") == 2 and "to remove" in planned.out
+    assert "2 kept, 1 to remove (dry run)" in planned.out
+    done = cli.run("forget", TENANT, "--keep-last", "2")
+    assert "2 kept, 1 removed" in done.out and "entra-backup prune" in done.out
+    assert prepared.snapshots[0][:12] in done.out
+    pruned = cli.run("prune")
+    assert pruned.code == 0, str(pruned)
+    assert "Blobs:" in pruned.out and "Deleted" in pruned.out
+
+
 def test_keep_within_and_calendar_rules_keep_recent_snapshots(cli: Cli, prepared: Prepared
                                                               ) -> None:
     report = cli.json("forget", TENANT, "--keep-within", "1d", "--keep-daily", "1")

@@ -47,6 +47,13 @@ def test_add_stores_the_retention_policy(cli: Cli) -> None:
     assert _record(cli)["retention"] == {"keep_last": 3}
 
 
+def test_show_prints_one_tenant_with_its_policy(cli: Cli) -> None:
+    assert cli.json("tenant", "show", TENANT) == _record(cli)
+    text = cli.run("tenant", "show", TENANT)
+    assert text.code == 0 and "retention: last 3" in text.out, str(text)
+    assert_one_line_error(cli.run("tenant", "show", "fabrikam"), 2, contains=("fabrikam",))
+
+
 def test_edit_merges_retention_rules_and_zero_drops_one(cli: Cli) -> None:
     edited = cli.run("tenant", "edit", TENANT, "--keep-daily", "7", "--keep-within", "2w")
     assert edited.code == 0, str(edited)

@@ -1,4 +1,5 @@
-"""``tenant add|edit|remove|list|check|consent-url``: the tenants this installation protects."""
+"""``tenant add|edit|remove|list|show|check|consent-url``: the tenants this installation
+protects."""
 
 from __future__ import annotations
 
@@ -158,6 +159,20 @@ def consent_url(
         print_json({"tenant": name, "url": url})
     else:
         typer.echo(url)
+
+
+@app.command("show")
+def show(
+    name: str = typer.Argument(..., help="The tenant's name."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """One tenant's registration: connection, scope and retention policy."""
+    record = workspace().tenant(name)
+    if json_output:
+        print_json(asdict(record))
+        return
+    for key, value in asdict(record).items():
+        typer.echo(f"{key}: {_describe_rules(value) if key == 'retention' else value}")
 
 
 def _describe_rules(rules: dict[str, Any]) -> str:
