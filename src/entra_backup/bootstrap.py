@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,7 +23,7 @@ from entra_backup.domain.errors import ConfigurationError, UsageError
 from entra_backup.graph.auth import CertificateCredential, Credential
 from entra_backup.graph.budget import TenantSize
 from entra_backup.graph.client import TenantConnection
-from entra_backup.store.backends.base import Backend
+from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError
 from entra_backup.store.keys.keyfile import KeyFileProvider
@@ -139,26 +140,69 @@ class Workspace:
         return secret
 
 
-def make_backend(location: str, config: AppConfig | None = None) -> Backend:
-    """A backend for a path or an ``s3://bucket/prefix`` URL."""
-    if location.startswith("s3://"):
-        from entra_backup.store.backends.s3 import (  # noqa: PLC0415 - boto3 is optional
-            S3Backend,
-            S3Settings,
-        )
+OBJECT_LOCK_MODES = ("governance", "compliance")
 
-        parsed = urlparse(location)
-        if not parsed.netloc:
-            raise UsageError(f"{location!r} names no bucket; use s3://bucket/prefix")
-        endpoint = None if config is None else config.s3_endpoint_url
-        region = None if config is None else config.s3_region
-        return S3Backend(S3Settings(parsed.netloc, parsed.path.strip("/"),
-                                    endpoint_url=endpoint, region=region,
-                                    path_style=endpoint is not None))
+
+def make_backend(location: str, config: AppConfig | None = None) -> Backend:
+    """A backend for a path or an ``s3://bucket/prefix`` URL (with its Object Lock policy)."""
+    lock_days = None if config is None else config.object_lock_days
+    if location.startswith("s3://"):
+        return _s3_backend(location, config)
     if "://" in location:
         raise UsageError(f"unsupported repository location {location!r}: give a path or "
                          "s3://bucket/prefix")
+    if lock_days is not None:
+        raise UsageError("Object Lock (--object-lock-days) needs an S3 repository "
+                         "(s3://bucket/prefix); a local folder cannot retain files")
     return LocalBackend(Path(location).expanduser())
+
+
+def _s3_backend(location: str, config: AppConfig | None) -> Backend:
+    from entra_backup.store.backends.s3 import (  # noqa: PLC0415 - boto3 is optional
+        ObjectLockPolicy,
+        S3Backend,
+        S3Settings,
+    )
+
+    parsed = urlparse(location)
+    if not parsed.netloc:
+        raise UsageError(f"{location!r} names no bucket; use s3://bucket/prefix")
+    endpoint = None if config is None else config.s3_endpoint_url
+    region = None if config is None else config.s3_region
+    lock = None
+    if config is not None and config.object_lock_days is not None:
+        days, mode = object_lock_settings(config.object_lock_days, config.object_lock_mode)
+        lock = ObjectLockPolicy(timedelta(days=days), "COMPLIANCE" if mode == "compliance"
+                                else "GOVERNANCE")
+    return S3Backend(S3Settings(parsed.netloc, parsed.path.strip("/"),
+                                endpoint_url=endpoint, region=region,
+                                path_style=endpoint is not None, object_lock=lock))
+
+
+def require_object_lock(backend: Backend, location: str) -> None:
+    """Refuse a bucket created without Object Lock (its objects cannot be retained)."""
+    from entra_backup.store.backends.s3 import S3Backend  # noqa: PLC0415 - boto3 is optional
+
+    try:
+        enabled = isinstance(backend, S3Backend) and backend.object_lock_enabled()
+    except BackendError as exc:
+        raise ConfigurationError(f"cannot read the Object Lock setting of the bucket of "
+                                 f"{location}: {exc}") from exc
+    if not enabled:
+        raise UsageError(f"the bucket of {location} was not created with Object Lock "
+                         "enabled, so --object-lock-days cannot be applied")
+
+
+def object_lock_settings(days: int | None, mode: str | None) -> tuple[int, str]:
+    """Validated Object Lock days and mode (S3's names, lower case); UsageError otherwise."""
+    if days is None:
+        raise UsageError("--object-lock-mode needs --object-lock-days")
+    if days < 1:
+        raise UsageError(f"--object-lock-days must be at least 1, not {days}")
+    chosen = (mode or "governance").lower()
+    if chosen not in OBJECT_LOCK_MODES:
+        raise UsageError(f"--object-lock-mode must be governance or compliance, not {mode!r}")
+    return days, chosen
 
 
 def _size(name: str) -> TenantSize:

@@ -43,12 +43,16 @@ class AppConfig:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     catalog_url: str | None = None
+    object_lock_days: int | None = None
+    object_lock_mode: str | None = None
 
     def to_toml(self) -> str:
-        """The file's text (only string values, so no TOML writer is needed)."""
+        """The file's text (strings and whole numbers only, so no TOML writer is needed)."""
         repository = {"location": self.repository, "key_provider": self.key_provider,
                       "key_file": self.key_file, "kms_key_id": self.kms_key_id,
-                      "s3_endpoint_url": self.s3_endpoint_url, "s3_region": self.s3_region}
+                      "s3_endpoint_url": self.s3_endpoint_url, "s3_region": self.s3_region,
+                      "object_lock_days": self.object_lock_days,
+                      "object_lock_mode": self.object_lock_mode}
         lines = ["# Written by 'entra-backup init'.", "[repository]"]
         lines += [f"{key} = {json.dumps(value)}" for key, value in repository.items()
                   if value is not None]
@@ -76,12 +80,16 @@ def load_config(home: Path) -> AppConfig:
         raise ConfigurationError(f"{path}: key_provider must be one of "
                                  f"{', '.join(KEY_PROVIDERS)}, not {provider!r}")
     catalog = data.get("catalog", {})
+    lock_days = repository.get("object_lock_days")
+    if lock_days is not None and (not isinstance(lock_days, int) or isinstance(lock_days, bool)):
+        raise ConfigurationError(f"{path}: object_lock_days must be a whole number")
     return AppConfig(
         repository=repository["location"], key_provider=provider,
         key_file=repository.get("key_file"), kms_key_id=repository.get("kms_key_id"),
         s3_endpoint_url=repository.get("s3_endpoint_url"),
         s3_region=repository.get("s3_region"),
         catalog_url=catalog.get("url") if isinstance(catalog, dict) else None,
+        object_lock_days=lock_days, object_lock_mode=repository.get("object_lock_mode"),
     )
 
 
@@ -115,6 +123,8 @@ class TenantRecord:
     cloud: str = "public"
     size: str = "medium"
     scope: dict[str, Any] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)
+    """The tenant's retention rules (``RetentionPolicy.to_json``); empty keeps forever."""
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> TenantRecord:

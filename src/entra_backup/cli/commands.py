@@ -41,6 +41,11 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("restore-report", f"{_CLI}.restore_cmd:restore_report",
                 "The saved report of a restore run: every step done, skipped or failed, and "
                 "why; with --list, the tenant's restore runs."),
+    LazyCommand("forget", f"{_CLI}.retention_cmd:forget",
+                "Delete the snapshots a retention policy does not keep (then run 'prune')."),
+    LazyCommand("prune", f"{_CLI}.retention_cmd:prune",
+                "Delete the data no snapshot references (after 'forget'); takes the "
+                "exclusive lock."),
     LazyCommand("check", f"{_CLI}.repo_cmd:check",
                 "Verify the repository's structure (and, with --read-data, every stored "
                 "byte)."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from entra_backup.bootstrap import make_backend
+from entra_backup.bootstrap import make_backend, object_lock_settings, require_object_lock
 from entra_backup.catalog import reindex as rebuild
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.cli.render import plural
@@ -30,6 +30,12 @@ def init(
     s3_region: str | None = typer.Option(None, help="S3 region."),
     catalog_url: str | None = typer.Option(None, help="Catalog database URL "
                                            "(default: SQLite in the home)."),
+    object_lock_days: int | None = typer.Option(
+        None, help="S3 Object Lock: retain every data, index and snapshot file this many "
+        "days (the bucket must have Object Lock enabled)."),
+    object_lock_mode: str | None = typer.Option(
+        None, help="governance (default; privileged users may lift it) or compliance "
+        "(nobody can delete before the date)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create the repository (encrypted with a new master key) and the configuration."""
@@ -42,8 +48,15 @@ def init(
     location = repo or str((space.home / "repository").resolve())
     if key_provider == "keyfile":
         key_file = (key_file or space.home / "repository.key").resolve()
+    if object_lock_days is not None or object_lock_mode is not None:
+        object_lock_days, object_lock_mode = object_lock_settings(object_lock_days,
+                                                                  object_lock_mode)
     config = AppConfig(location, key_provider, None if key_file is None else str(key_file),
-                       kms_key_id, s3_endpoint_url, s3_region, catalog_url)
+                       kms_key_id, s3_endpoint_url, s3_region, catalog_url,
+                       object_lock_days, object_lock_mode)
+    backend = make_backend(location, config)
+    if object_lock_days is not None:
+        require_object_lock(backend, location)
     space.home.mkdir(parents=True, exist_ok=True)
     if key_provider == "keyfile":
         assert key_file is not None
@@ -51,11 +64,13 @@ def init(
             KeyFileProvider.generate(key_file)
         except KeyProviderError as exc:
             raise UsageError(str(exc)) from exc
-    created = Repository.init(make_backend(location, config), space.key_provider(config))
+    created = Repository.init(backend, space.key_provider(config))
     write_atomically(space.home / CONFIG_NAME, config.to_toml())
     space.open_catalog().close()
     result = {"repository": location, "id": created.id, "key_provider": key_provider,
-              "home": str(space.home.resolve()), "catalog": space.catalog_url()}
+              "home": str(space.home.resolve()), "catalog": space.catalog_url(),
+              "object_lock": None if object_lock_days is None else
+              {"days": object_lock_days, "mode": object_lock_mode}}
     if json_output:
         print_json(result)
     else:

@@ -1,24 +1,39 @@
-"""``tenant add|list|check|consent-url``: the tenants this installation protects."""
+"""``tenant add|edit|remove|list|show|check|consent-url``: the tenants this installation
+protects."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from entra_backup.bootstrap import Workspace
 from entra_backup.cli import render
 from entra_backup.cli.context import print_json, workspace
-from entra_backup.config import TenantRecord
-from entra_backup.domain.errors import UsageError
+from entra_backup.cli.retention_cmd import (
+    KEEP_DAILY,
+    KEEP_HOURLY,
+    KEEP_LAST,
+    KEEP_MONTHLY,
+    KEEP_WEEKLY,
+    KEEP_WITHIN,
+    KEEP_YEARLY,
+)
+from entra_backup.config import TenantRecord, save_tenants
+from entra_backup.domain.errors import EntraBackupError, UsageError
 from entra_backup.domain.object_types import select_types
 from entra_backup.graph.client import TenantConnection
 from entra_backup.graph.clouds import resolve_endpoints
+from entra_backup.services import retention
 from entra_backup.services import tenants as service
 from entra_backup.services.backup.scope import BackupScope
+from entra_backup.services.retention import RuleOptions
 
 app = typer.Typer(help="Register and check tenants.", no_args_is_help=True)
 
@@ -45,8 +60,21 @@ def add(
     groups: str | None = typer.Option(None, help="Only these group ids."),
     member_of: str | None = typer.Option(None, help="Only members of these group ids."),
     replace_existing: bool = typer.Option(False, "--replace", help="Replace a tenant."),
+    keep_last: int | None = KEEP_LAST,
+    keep_hourly: int | None = KEEP_HOURLY,
+    keep_daily: int | None = KEEP_DAILY,
+    keep_weekly: int | None = KEEP_WEEKLY,
+    keep_monthly: int | None = KEEP_MONTHLY,
+    keep_yearly: int | None = KEEP_YEARLY,
+    keep_within: str | None = KEEP_WITHIN,
 ) -> None:
-    """Register a tenant. Secrets are never stored: give the variable that holds it."""
+    """Register a tenant. Secrets are never stored: give the variable that holds it.
+
+    --keep-* store the tenant's retention policy, applied by 'forget NAME' (default: keep
+    every snapshot).
+    """
+    rules = RuleOptions(keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly,
+                        keep_yearly, keep_within)
     if (client_secret_env is None) == (certificate is None):
         raise UsageError("give exactly one of --client-secret-env VAR or --certificate PEM")
     if certificate is not None and not certificate.is_file():
@@ -67,7 +95,8 @@ def add(
         certificate=None if certificate is None else str(certificate.resolve()),
         authority=authority, graph_url=graph_url,
         ca_bundle=None if ca_bundle is None else str(ca_bundle.resolve()),
-        cloud=cloud, size=size.lower(), scope=scope.to_json())
+        cloud=cloud, size=size.lower(), scope=scope.to_json(),
+        retention=rules.policy().to_json())
     space.save_tenant(record)
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
                f"entra-backup tenant check {name}")
@@ -84,12 +113,13 @@ def list_tenants(json_output: bool = typer.Option(False, "--json", help="Print J
         typer.echo("No tenants registered yet; add one with 'entra-backup tenant add'.")
         return
     table = render.table(["name", render.Column("tenant id", ident=True),
-                          render.Column("client id", ident=True), "credential", "graph"])
+                          render.Column("client id", ident=True), "credential", "graph",
+                          "retention"])
     for record in tenants.values():
         credential = (f"${record.secret_env}" if record.secret_env
                       else f"certificate {record.certificate}")
         table.add_row(record.name, record.tenant_id, record.client_id, credential,
-                      record.graph_url or record.cloud)
+                      record.graph_url or record.cloud, _describe_rules(record.retention))
     render.print_table(Console(), table)
 
 
@@ -135,3 +165,182 @@ def consent_url(
         print_json({"tenant": name, "url": url})
     else:
         typer.echo(url)
+
+
+@app.command("show")
+def show(
+    name: str = typer.Argument(..., help="The tenant's name."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """One tenant's registration: connection, scope and retention policy."""
+    record = workspace().tenant(name)
+    if json_output:
+        print_json(asdict(record))
+        return
+    for key, value in asdict(record).items():
+        typer.echo(f"{key}: {_describe_rules(value) if key == 'retention' else value}")
+
+
+def _describe_rules(rules: dict[str, Any]) -> str:
+    if not rules:
+        return "keep all"
+    return ", ".join(f"{name.removeprefix('keep_')} {value}" for name, value in rules.items())
+
+
+@app.command("edit")
+def edit(
+    name: str = typer.Argument(..., help="The tenant's name."),
+    types: str | None = typer.Option(None, help="Object types to back up ('all' for all)."),
+    users: str | None = typer.Option(None, help="Only these user ids ('' for all users)."),
+    groups: str | None = typer.Option(None, help="Only these group ids ('' for all)."),
+    member_of: str | None = typer.Option(None, help="Only members of these group ids."),
+    client_secret_env: str | None = typer.Option(
+        None, help="Environment variable that holds the client secret (replaces a "
+        "certificate)."),
+    certificate: Path | None = typer.Option(None, help="PEM with private key and certificate "
+                                            "(replaces a secret variable)."),
+    authority: str | None = typer.Option(None, help="Authority URL (national cloud, emulator)."),
+    graph_url: str | None = typer.Option(None, help="Graph base URL with version."),
+    ca_bundle: Path | None = typer.Option(None, help="CA bundle to trust instead of the system."),
+    keep_last: int | None = KEEP_LAST,
+    keep_hourly: int | None = KEEP_HOURLY,
+    keep_daily: int | None = KEEP_DAILY,
+    keep_weekly: int | None = KEEP_WEEKLY,
+    keep_monthly: int | None = KEEP_MONTHLY,
+    keep_yearly: int | None = KEEP_YEARLY,
+    keep_within: str | None = KEEP_WITHIN,
+    keep_all: bool = typer.Option(False, "--keep-all", help="Drop the retention policy: "
+                                  "keep every snapshot."),
+) -> None:
+    """Change a tenant's scope, connection or retention policy (--keep-N 0 drops a rule)."""
+    rules = RuleOptions(keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly,
+                        keep_yearly, keep_within)
+    if keep_all and rules.given():
+        raise UsageError("give either --keep-all or --keep-* rules, not both")
+    if client_secret_env is not None and certificate is not None:
+        raise UsageError("give at most one of --client-secret-env VAR or --certificate PEM")
+    _check_files(certificate, ca_bundle)
+    space = workspace()
+    record = space.tenant(name)
+    changes: dict[str, Any] = _connection_changes(client_secret_env, certificate, authority,
+                                                  graph_url, ca_bundle)
+    changes.update(_scope_change(record, types, users, groups, member_of))
+    if keep_all:
+        changes["retention"] = {}
+    elif rules.given():
+        changes["retention"] = rules.policy(base=record.retention).to_json()
+    edited, changed = service.edit_record(record, changes)
+    resolve_endpoints(edited.tenant_id, cloud=edited.cloud, authority=edited.authority,
+                      graph_url=edited.graph_url)
+    if not changed:
+        typer.echo(f"Nothing to change: tenant {name!r} already has these settings.")
+        return
+    space.save_tenant(edited)
+    typer.echo(f"Tenant {name!r} updated: {', '.join(changed)}.")
+
+
+def _check_files(certificate: Path | None, ca_bundle: Path | None) -> None:
+    if certificate is not None and not certificate.is_file():
+        raise UsageError(f"certificate file {certificate} does not exist")
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise UsageError(f"CA bundle {ca_bundle} does not exist")
+
+
+def _connection_changes(secret_env: str | None, certificate: Path | None,
+                        authority: str | None, graph_url: str | None,
+                        ca_bundle: Path | None) -> dict[str, Any]:
+    given: dict[str, Any] = {
+        "secret_env": secret_env, "authority": authority, "graph_url": graph_url,
+        "certificate": None if certificate is None else str(certificate.resolve()),
+        "ca_bundle": None if ca_bundle is None else str(ca_bundle.resolve()),
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _scope_change(record: TenantRecord, types: str | None, users: str | None,
+                  groups: str | None, member_of: str | None) -> dict[str, Any]:
+    if types is None and users is None and groups is None and member_of is None:
+        return {}
+    scope = BackupScope.from_json(record.scope)
+    if types is not None:
+        wanted = [] if types.strip().lower() == "all" else _split(types)
+        if not wanted and types.strip().lower() != "all":
+            raise UsageError("--types needs type names, or 'all'")
+        scope = replace(scope, types=tuple(t.name for t in select_types(wanted)))
+    if users is not None:
+        scope = replace(scope, user_ids=frozenset(_split(users)))
+    if groups is not None:
+        scope = replace(scope, group_ids=frozenset(_split(groups)))
+    if member_of is not None:
+        scope = replace(scope, member_of=frozenset(_split(member_of)))
+    return {"scope": scope.to_json()}
+
+
+@app.command("remove")
+def remove(
+    name: str = typer.Argument(..., help="The tenant's name."),
+    delete_snapshots: bool = typer.Option(False, "--delete-snapshots",
+                                          help="Also delete every snapshot of the tenant."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before deleting snapshots."),
+) -> None:
+    """Remove a tenant from the configuration; its snapshots are kept unless asked.
+
+    Kept snapshots stay readable, searchable and restorable. --delete-snapshots also works
+    for a tenant removed earlier.
+    """
+    space = workspace()
+    registered = name in space.tenants()
+    if not delete_snapshots:
+        space.tenant(name)  # the one-line "no tenant named ..." error
+        kept = _count_snapshots(space, name)
+        _unregister(space, name)
+        typer.echo(f"Tenant {name!r} removed from the configuration. "
+                   + ("Its snapshots are kept" if kept is None
+                      else f"{kept} snapshot(s) of it are kept")
+                   + f"; delete them with 'entra-backup tenant remove {name} "
+                   "--delete-snapshots', then 'entra-backup prune'.")
+        return
+    repo = space.open_repository()
+    count = retention.snapshot_count(repo, name)
+    if not registered and count == 0:
+        space.tenant(name)
+    _confirm(f"Delete all {count} snapshot(s) of tenant {name!r}? This cannot be undone.",
+             yes or count == 0)
+    with space.open_catalog() as catalog:
+        deleted = retention.delete_tenant_snapshots(repo, catalog, name)
+    if registered:
+        _unregister(space, name)
+    typer.echo(f"Tenant {name!r} removed; {len(deleted.removed)} snapshot(s) deleted. "
+               "Run 'entra-backup prune' to reclaim their space.")
+    if deleted.retained:
+        raise retention.object_lock_refusal(sorted(deleted.retained),
+                                            next(iter(deleted.retained.values())))
+    if deleted.catalog.startswith("failed"):
+        typer.echo(f"entra-backup: warning: the catalog was not updated ({deleted.catalog});"
+                   " run 'entra-backup reindex'", err=True)
+        raise typer.Exit(1)
+
+
+def _count_snapshots(space: Workspace, name: str) -> int | None:
+    """The tenant's snapshot count, or None when the repository cannot be opened now."""
+    try:
+        return retention.snapshot_count(space.open_repository(), name)
+    except EntraBackupError:
+        return None
+
+
+def _unregister(space: Workspace, name: str) -> None:
+    remaining = {key: record for key, record in space.tenants().items() if key != name}
+    save_tenants(space.home, remaining)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal; without one, only --yes may go ahead."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to delete snapshots without confirmation: no terminal to "
+                         "ask on; add --yes")
+    if not typer.confirm(question, default=False):
+        typer.echo("Nothing was removed.")
+        raise typer.Exit(1)

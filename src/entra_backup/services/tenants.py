@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
 
+from entra_backup.config import TenantRecord
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import (
     TYPES,
@@ -52,6 +53,25 @@ def check_client_id(value: str) -> str:
     except ValueError:
         raise UsageError(f"--client-id {value!r} is not a GUID; it is the application "
                          "(client) id shown on the app registration's overview") from None
+
+
+def edit_record(record: TenantRecord, changes: dict[str, Any]) -> tuple[TenantRecord, list[str]]:
+    """``record`` with ``changes`` applied, and the names of the fields that really changed.
+
+    A new client secret variable replaces a certificate and the other way round: a tenant
+    signs in with exactly one credential.
+    """
+    if changes.get("secret_env") is not None:
+        changes = {**changes, "certificate": None}
+    elif changes.get("certificate") is not None:
+        changes = {**changes, "secret_env": None}
+    known = {item.name for item in fields(TenantRecord)}
+    unknown = set(changes) - known
+    if unknown:
+        raise UsageError(f"cannot edit {', '.join(sorted(unknown))}")
+    edited = replace(record, **changes)
+    changed = [name for name in sorted(known) if getattr(edited, name) != getattr(record, name)]
+    return edited, changed
 
 
 @dataclass(frozen=True)

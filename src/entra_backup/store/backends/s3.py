@@ -54,6 +54,7 @@ from entra_backup.store.backends.base import (
 )
 from entra_backup.store.backends.names import check_name, check_prefix, check_range
 
+_NO_LOCK_CONFIGURATION = "ObjectLockConfigurationNotFoundError"
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _TRANSIENT_CODES = frozenset({
     "500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
@@ -197,6 +198,34 @@ class S3Backend(Backend):
     def exists(self, name: str) -> bool:
         """HEAD the object."""
         return self._head(self._key(name)) is not None
+
+    def retained_until(self, name: str) -> datetime | None:
+        """When the file's Object Lock retention ends, or None if it may be deleted now.
+
+        Only asked when this backend locks what it writes (one HEAD per file): prune uses it
+        to plan around files it could not delete (``store/prune.py``).
+        """
+        if self.settings.object_lock is None:
+            return None
+        head = self._head(self._key(name))
+        until = None if head is None else head.get("ObjectLockRetainUntilDate")
+        if isinstance(until, datetime) and until.timestamp() > self._clock():
+            return until
+        return None
+
+    def object_lock_enabled(self) -> bool:
+        """Whether the bucket was created with Object Lock (needed before locking objects)."""
+        what = "the bucket's Object Lock configuration"
+        try:
+            response = self._client.get_object_lock_configuration(Bucket=self.settings.bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == _NO_LOCK_CONFIGURATION:
+                return False
+            raise _from_client_error("inspect", what, exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"cannot inspect {what}: {exc}") from exc
+        configuration = response.get("ObjectLockConfiguration", {})
+        return bool(configuration.get("ObjectLockEnabled") == "Enabled")
 
     def close(self) -> None:
         """Close the client's connection pool."""
