@@ -79,7 +79,7 @@ from entra_backup.domain.restore.plan import (
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services.live_tenant import read_live_tenant
-from entra_backup.services.restore.ids import GUID, remap_ids
+from entra_backup.services.restore.ids import GUID, EarlierRestores, remap_ids
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
@@ -327,11 +327,13 @@ def edge_sources(stored: SnapshotDocuments, types: Iterable[ObjectType],
 
 async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
                     options: RestoreOptions, *,
-                    known_ids: Mapping[str, str] | None = None) -> RestorePlan:
+                    known_ids: EarlierRestores | Mapping[str, str] | None = None
+                    ) -> RestorePlan:
     """Compare the snapshot with the live tenant; the plan of a restore (nothing written).
 
-    ``known_ids`` (old id -> new id, from earlier restores' journals) lets an object an
-    earlier restore re-created be matched instead of re-created again."""
+    ``known_ids`` (what earlier restores re-created, from their journals) lets an object
+    an earlier restore re-created be matched instead of re-created again, and references
+    it rewrote compare equal, whatever the selection."""
     types, object_ids = resolve_selection(repo, snapshot, options)
     stored = SnapshotDocuments(repo, snapshot)
     sources = edge_sources(stored, types, object_ids) if options.relationships else ()
@@ -346,14 +348,14 @@ async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
 def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
                  types: Iterable[ObjectType], options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None = None,
-                 known_ids: Mapping[str, str] | None = None,
+                 known_ids: EarlierRestores | Mapping[str, str] | None = None,
                  edge_sources: Iterable[ObjectType] = (),
                  now: datetime | None = None) -> RestorePlan:
     """The plan from the stored and the live documents (pure: no I/O beyond the sources).
 
     ``edge_sources`` are types, not all chosen, whose objects' edges to the chosen
     objects are planned too (see :func:`edge_sources`)."""
-    planner = _Planner(stored, live, options, object_ids, known_ids or {})
+    planner = _Planner(stored, live, options, object_ids, EarlierRestores.of(known_ids))
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
@@ -368,7 +370,7 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
                        options=options.to_json(), items=planner.items,
                        live_state={t.name: live.state[t.name] for t in chosen
                                    if t.name in live.state},
-                       matched=dict(planner.matched))
+                       matched=planner.live_ids())
 
 
 def _with_create_binds(items: list[PlanItem]) -> list[PlanItem]:
@@ -466,9 +468,20 @@ def changed_properties(object_type: ObjectType, stored: Mapping[str, Any],
         if key in object_type.strip_on_update and key not in actions:
             continue
         value = remap_ids(stored[key], standing) if standing else stored[key]
-        if key not in live or not _same(value, live[key]):
+        if key not in live or not _same(_comparable(key, value), _comparable(key, live[key])):
             found.append(key)
     return tuple(found)
+
+
+def _comparable(key: str, value: Any) -> Any:
+    """``value`` in a form that compares equal when Graph means the same: licences are a
+    set of (skuId, set of disabled plans), in whatever order Graph lists them."""
+    if key != "assignedLicenses" or not isinstance(value, list):
+        return value
+    return sorted((str(licence.get("skuId")).lower(),
+                   sorted(str(p).lower() for p in licence.get("disabledPlans") or ()))
+                  if isinstance(licence, Mapping) else (repr(licence), [])
+                  for licence in value)
 
 
 def _any_difference(object_type: ObjectType, stored: Mapping[str, Any],
@@ -556,9 +569,10 @@ def _writes(relationship: Relationship, count: int) -> int:
 class _Planner:
     def __init__(self, stored: DocumentSource, live: LiveTenant, options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None,
-                 known_ids: Mapping[str, str]) -> None:
+                 earlier: EarlierRestores) -> None:
         self.stored = stored
-        self.known_ids = known_ids
+        self.earlier = earlier
+        self.known_ids = earlier.ids
         """Old id -> new id of objects earlier restores re-created."""
         self.live = live
         self.options = options
@@ -567,8 +581,10 @@ class _Planner:
         self.outcomes: dict[str, Outcome] = {}
         self.matched: dict[str, str] = {}
         """Stored id -> the live id it was matched with by natural key."""
-        self.standing: dict[str, str] = {}
-        """``matched`` by lower-cased stored id, to rewrite references with."""
+        self.standing: dict[str, str] = earlier.mapping()
+        """Lower-cased stored id (or appId) -> the live id standing for it, to compare
+        references with: ``matched``, and what earlier restores re-created (of every
+        type, whatever the selection) unless this plan re-creates it again."""
         self.work: list[_EdgeWork] = []
         self.in_bin: set[str] = {i for items in live.recycle_bin.values() for i in items}
         self.references: list[tuple[ObjectType, str, frozenset[str], frozenset[str]]] = []
@@ -615,6 +631,20 @@ class _Planner:
     def _add(self, item: PlanItem) -> None:
         self.items.append(item)
 
+    def live_id(self, object_id: str) -> str:
+        """The id a stored object has live: its match, the object an earlier restore
+        re-created for it, or its own."""
+        return self.matched.get(object_id) or self.standing.get(object_id.lower(), object_id)
+
+    def live_ids(self) -> dict[str, str]:
+        """The plan's ``matched``: this plan's matches, and the ids and appIds earlier
+        restores re-created that this plan does not re-create again, through which the
+        executor writes references."""
+        earlier = chain(self.earlier.ids.items(), self.earlier.app_ids.items())
+        found = {old: new for old, new in earlier if old.lower() in self.standing}
+        found.update(self.matched)
+        return found
+
     def _skip(self, object_type: ObjectType, object_id: str, document: Mapping[str, Any],
               reason: str, live_id: str | None = None) -> None:
         self._add(PlanItem(Action.SKIP, object_type.name, object_id, reason,
@@ -644,6 +674,9 @@ class _Planner:
     def _update(self, object_type: ObjectType, object_id: str, stored: Document,
                 live: Document, *, live_id: str, why: str, always: bool = False) -> None:
         properties = changed_properties(object_type, stored, live, self.standing)
+        if object_id in self.earlier.report_only and live.get("state") == REPORT_ONLY:
+            # Re-created report-only by an earlier restore: an operator enables it.
+            properties = tuple(p for p in properties if p != "state")
         if not properties and not always:
             return
         actions = [p for p in properties if p in _actions(object_type)]
@@ -732,8 +765,11 @@ class _Planner:
 
     def _recreate(self, object_type: ObjectType, object_id: str, stored: Document) -> None:
         self.outcomes[object_id] = "recreate"
+        # Gone again since an earlier restore re-created it: its new id is no more.
+        self.standing.pop(object_id.lower(), None)
         if object_type.name == "applications" and isinstance(stored.get("appId"), str):
             self.recreated_app_ids.add(stored["appId"].lower())
+            self.standing.pop(stored["appId"].lower(), None)
         actions = _actions(object_type)
         left_out = tuple(sorted(k for k in stored if k in object_type.strip_on_create
                                 and k not in actions))
@@ -911,7 +947,7 @@ class _Planner:
         stored = {}
         for edge in _edges(rel, work.stored):
             target = _edge_target(rel, edge)
-            key = _edge_key(rel, edge, self.matched.get(target, target))
+            key = _edge_key(rel, edge, self.live_id(target))
             stored[key] = (target, str(edge.get("id")))
         live = {}
         for edge in _edges(rel, work.live):
