@@ -70,11 +70,13 @@ _SIMPLE = frozenset({Action.UNDELETE, Action.UPDATE, Action.REMOVE})
 async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
                        plan: RestorePlan, journal: Path, *, default_password: str | None,
                        ca_state: CaState = "report-only",
+                       send_invitations: bool = False,
                        progress: Progress | None = None) -> RestoreReport:
     """Carry out ``plan`` against the tenant behind ``client``; see the module docstring.
 
     ``journal`` is created, or read and continued when it exists (it must belong to the
-    same plan). ``progress(item, outcome)`` is called after each item this run executes
+    same plan). ``send_invitations`` has Graph mail the guests it re-invites.
+    ``progress(item, outcome)`` is called after each item this run executes
     has been journaled. Raises UsageError before any write when the plan re-creates users
     and ``default_password`` is empty, when the plan is of another snapshot, names an
     unknown type, or the journal belongs to another plan.
@@ -97,7 +99,8 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
         log.close()
         raise UsageError("the plan re-creates users: give a default password for them "
                          "(they must change it at their next sign-in)")
-    ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state)
+    ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state,
+                     send_invitations)
     for old_id, live_id in plan.matched.items():
         ctx.ids.match(old_id, live_id)
     ctx.bound = bound_at_create(ordered)

@@ -68,6 +68,7 @@ from entra_backup.domain.object_types import (
     names,
     restore_order,
 )
+from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import (
     REPORT_ONLY,
     Action,
@@ -325,6 +326,21 @@ def edge_sources(stored: SnapshotDocuments, types: Iterable[ObjectType],
                  and any(r.restorable for r in t.relationships))
 
 
+REFERENCE_HOLDERS = ("conditionalAccessPolicies",)
+"""Types whose writable properties name objects of other types (a policy's include and
+exclude lists of users, groups, roles, appIds and named locations)."""
+
+
+def reference_sources(stored: SnapshotDocuments, types: Iterable[ObjectType],
+                      object_ids: Mapping[str, set[str]] | None) -> tuple[ObjectType, ...]:
+    """The stored :data:`REFERENCE_HOLDERS` a selection does not cover whole. Their live
+    side is read too, so that a partial restore rewrites what they say of the objects it
+    re-creates (:meth:`_Planner.note_outside_references`), as a full one does."""
+    whole = set() if object_ids is not None else {t.name for t in types}
+    return tuple(by_name(name) for name in REFERENCE_HOLDERS
+                 if name not in whole and stored.holds(name))
+
+
 async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
                     options: RestoreOptions, *,
                     known_ids: EarlierRestores | Mapping[str, str] | None = None
@@ -337,12 +353,13 @@ async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
     types, object_ids = resolve_selection(repo, snapshot, options)
     stored = SnapshotDocuments(repo, snapshot)
     sources = edge_sources(stored, types, object_ids) if options.relationships else ()
-    names = {t.name for t in types}
-    live = await read_live(client, snapshot,
-                           [*types, *(t for t in sources if t.name not in names)])
+    holders = reference_sources(stored, types, object_ids)
+    read = {t.name: t for t in (*types, *sources, *holders)}
+    live = await read_live(client, snapshot, read.values())
     return plan_restore(stored, live, tenant=snapshot.tenant, snapshot_id=snapshot.id,
                         types=types, options=options, object_ids=object_ids,
-                        known_ids=known_ids, edge_sources=sources)
+                        known_ids=known_ids, edge_sources=sources,
+                        reference_sources=holders)
 
 
 def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
@@ -350,15 +367,20 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
                  object_ids: Mapping[str, set[str]] | None = None,
                  known_ids: EarlierRestores | Mapping[str, str] | None = None,
                  edge_sources: Iterable[ObjectType] = (),
+                 reference_sources: Iterable[ObjectType] = (),
                  now: datetime | None = None) -> RestorePlan:
     """The plan from the stored and the live documents (pure: no I/O beyond the sources).
 
     ``edge_sources`` are types, not all chosen, whose objects' edges to the chosen
-    objects are planned too (see :func:`edge_sources`)."""
+    objects are planned too (see :func:`edge_sources`); ``reference_sources`` are types,
+    not all chosen, whose live objects' properties are rewritten where they name objects
+    the plan re-creates (see :func:`reference_sources`)."""
     planner = _Planner(stored, live, options, object_ids, EarlierRestores.of(known_ids))
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
+    for object_type in reference_sources:
+        planner.note_outside_references(object_type)
     planner.plan_references()
     if options.relationships:
         for object_type in edge_sources:
@@ -771,15 +793,19 @@ class _Planner:
             self.recreated_app_ids.add(stored["appId"].lower())
             self.standing.pop(stored["appId"].lower(), None)
         actions = _actions(object_type)
-        left_out = tuple(sorted(k for k in stored if k in object_type.strip_on_create
-                                and k not in actions))
+        left_out = frozenset(k for k in stored if k in object_type.strip_on_create
+                             and k not in actions)
         writes = 1 + sum(1 for k in actions if stored.get(k))
-        writes += 1 if any(k in stored for k in object_type.create_only_later) else 0
+        if guests.is_guest(object_type.name, stored):
+            # The invitation, then one PATCH of the rest.
+            writes += 1 if guests.guest_patch(object_type, stored, left_out) else 0
+        else:
+            writes += 1 if any(k in stored for k in object_type.create_only_later) else 0
         reason = "deleted for good (not in the recycle bin); created again with a new id"
         reason += _recreate_note(object_type, stored, self.options)
         self._add(PlanItem(Action.RECREATE, object_type.name, object_id, reason,
-                           display_name=_display(stored), properties=left_out,
-                           writes=writes))
+                           display_name=_display(stored),
+                           properties=tuple(sorted(left_out)), writes=writes))
         self._remember_edges(object_type, object_id, stored, {}, outcome="recreate",
                              live_id=None)
 
@@ -819,6 +845,17 @@ class _Planner:
         if found:
             self.references.append((object_type, object_id, self._shared(found),
                                     self._shared(now)))
+
+    def note_outside_references(self, object_type: ObjectType) -> None:
+        """:meth:`note_references` of the live objects of ``object_type`` the plan does
+        not cover (nothing else of them is compared)."""
+        for object_id, stored in self.stored.objects(object_type.name):
+            if object_id in self.outcomes:
+                continue
+            live = self.live.documents.get(object_type.name, object_id)
+            if live is not None and skip_reason(object_type, stored) is None \
+                    and skip_reason(object_type, live) is None:
+                self.note_references(object_type, object_id, stored, live)
 
     def _shared(self, guids: set[str]) -> frozenset[str]:
         frozen = frozenset(guids)
