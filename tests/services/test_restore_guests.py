@@ -30,6 +30,7 @@ allow_weak_kdf_for_tests()
 
 CHECKPOINT = "guests-backed-up"
 GROUPS = 2
+OBJECTS = "https://graph.microsoft.com/v1.0/directoryObjects"
 """Assigned security groups the chosen guest is made a member of before the backup."""
 
 
@@ -49,7 +50,7 @@ def shape(graph: LiveGraph) -> None:
         and not g["isAssignableToRole"] and not g["onPremisesSyncEnabled"]]
     for group in sorted(groups)[:GROUPS]:
         graph.call("POST", f"groups/{group}/members/$ref",
-                   {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{guest}"}, expect=204)
+                   {"@odata.id": f"{OBJECTS}/{guest}"}, expect=204)
 
 
 @pytest.fixture(scope="module")
