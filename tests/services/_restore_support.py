@@ -399,3 +399,11 @@ def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
         if any(plan.writes().values()):
             found.append(f"{label}: {plan.writes()} writes")
     return found
+
+
+def assert_nothing_left(world: RestoreWorld, journals: Iterable[Path],
+                        selections: Iterable[tuple[str, ...]] | None = None,
+                        **options: Any) -> None:
+    """:func:`left_after_restore` is empty."""
+    left = left_after_restore(world, journals, selections, **options)
+    assert left == [], f"{len(left)} left to write:\n" + "\n".join(left[:40])
