@@ -28,9 +28,16 @@ from entra_backup.domain.object_types import Capture, ObjectType, Relationship, 
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.ids import EarlierRestores
-from entra_backup.services.restore.plan import RestoreOptions, make_plan
+from entra_backup.services.restore.plan import (
+    LiveTenant,
+    RestoreOptions,
+    make_plan,
+    plan_selection,
+    read_live,
+)
 from entra_backup.services.restore.report import RestoreReport
 from entra_backup.services.restore.runs import journals_restores
+from entra_backup.services.restore.selection import select
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 from tests.services._backup_support import (
@@ -385,13 +392,23 @@ def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
     restores whose journals are ``journals`` (their re-creations matched as the CLI
     matches them, D15): one line per writing item or stray write count, for the full
     selection (``()``) and each type the snapshot holds alone, or ``selections``. Only
-    planned, never executed."""
+    planned, never executed; the live tenant is read once for all of them."""
     earlier = journals_restores(journals)
     chosen = list(selections) if selections is not None else \
         [(), *((name,) for name in world.held_types())]
+    wanted = [(types, RestoreOptions(types=types, **options)) for types in chosen]
+    selected = [(types, opts, select(world.repo, world.snapshot, opts))
+                for types, opts in wanted]
+    reads = {t.name: t for _, _, s in selected for t in s.read()}
+
+    async def go() -> LiveTenant:
+        async with graph_client(world.live) as client:
+            return await read_live(client, world.snapshot, reads.values())
+    live = asyncio.run(go())
     found: list[str] = []
-    for types in chosen:
-        plan = world.plan(types=types, known_ids=earlier, **options)
+    for types, opts, selection in selected:
+        plan = plan_selection(world.repo, world.snapshot, live, selection, opts,
+                              known_ids=earlier)
         label = ",".join(types) or "every type"
         found += [f"{label}: {i.action.value} {i.type}/{i.object_id}"
                   f"{'.' + i.relationship if i.relationship else ''}: {i.reason}"
