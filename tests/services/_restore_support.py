@@ -28,6 +28,7 @@ from entra_backup.domain.object_types import Capture, ObjectType, Relationship, 
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.ids import EarlierRestores
+from entra_backup.services.restore.live_side import SnapshotDocuments
 from entra_backup.services.restore.plan import (
     LiveTenant,
     RestoreOptions,
@@ -385,6 +386,25 @@ def rolled_back(world: RestoreWorld) -> RestoreWorld:
 # --- a second restore --------------------------------------------------------------------
 
 
+@dataclass
+class CachedDocuments:
+    """A snapshot's documents, each type read (and decrypted) once for many plans."""
+
+    source: SnapshotDocuments
+    by_type: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def _type(self, type_name: str) -> dict[str, dict[str, Any]]:
+        if type_name not in self.by_type:
+            self.by_type[type_name] = dict(self.source.objects(type_name))
+        return self.by_type[type_name]
+
+    def objects(self, type_name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter(sorted(self._type(type_name).items()))
+
+    def get(self, type_name: str, object_id: str) -> dict[str, Any] | None:
+        return self._type(type_name).get(object_id)
+
+
 def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
                        selections: Iterable[tuple[str, ...]] | None = None,
                        **options: Any) -> list[str]:
@@ -405,10 +425,11 @@ def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
         async with graph_client(world.live) as client:
             return await read_live(client, world.snapshot, reads.values())
     live = asyncio.run(go())
+    stored = CachedDocuments(SnapshotDocuments(world.repo, world.snapshot))
     found: list[str] = []
     for types, opts, selection in selected:
         plan = plan_selection(world.repo, world.snapshot, live, selection, opts,
-                              known_ids=earlier)
+                              known_ids=earlier, stored=stored)
         label = ",".join(types) or "every type"
         found += [f"{label}: {i.action.value} {i.type}/{i.object_id}"
                   f"{'.' + i.relationship if i.relationship else ''}: {i.reason}"

@@ -125,11 +125,13 @@ async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
 
 def plan_selection(repo: Repository, snapshot: Snapshot, live: LiveTenant,
                    selection: Selection, options: RestoreOptions, *,
-                   known_ids: EarlierRestores | Mapping[str, str] | None = None
-                   ) -> RestorePlan:
+                   known_ids: EarlierRestores | Mapping[str, str] | None = None,
+                   stored: DocumentSource | None = None) -> RestorePlan:
     """:func:`plan_restore` of a selection against a live side that holds at least the
-    types it reads (one live read serves several selections)."""
-    return plan_restore(SnapshotDocuments(repo, snapshot), live, tenant=snapshot.tenant,
+    types it reads (one live read serves several selections); ``stored`` stands for the
+    snapshot's documents when given (one decryption serves several selections)."""
+    return plan_restore(stored or SnapshotDocuments(repo, snapshot), live,
+                        tenant=snapshot.tenant,
                         snapshot_id=snapshot.id, types=selection.types, options=options,
                         object_ids=selection.object_ids, known_ids=known_ids,
                         edge_sources=selection.edge_sources,
