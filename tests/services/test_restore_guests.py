@@ -120,15 +120,17 @@ def test_a_guest_deleted_for_good_is_invited_again_with_its_memberships(
 
 
 @pytest.mark.slow
-def test_the_invitation_mail_goes_only_on_request(world: RestoreWorld, tmp_path: Path
-                                                  ) -> None:
+def test_the_invitation_mail_goes_only_on_request_and_no_password_is_needed(
+        world: RestoreWorld, tmp_path: Path) -> None:
     guest = chosen_guest(world)
     world.hard_delete_user(guest)
     plan = world.plan(types=("users",), relationships=False)
     assert [key(i) for i in writing(plan)] == [("recreate", "users", guest, None)]
     assert [i.action for i in writing(plan)] == [Action.RECREATE]
 
-    report = world.execute(plan, tmp_path / "journal.jsonl", send_invitations=True)
+    # No default password: a guest signs in with its own account.
+    report = world.execute(plan, tmp_path / "journal.jsonl", default_password=None,
+                           send_invitations=True)
 
     assert report.ok, report.failed
     item = next(i for i in report.items if i.object_id == guest)
