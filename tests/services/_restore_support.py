@@ -10,7 +10,9 @@
   per-object relationship reads go through ``$batch``, so reading a 2,500-user tenant back
   takes seconds instead of one round trip per user and group;
 * :func:`purge_dependents`: what Graph deletes with a principal that is deleted for good
-  and the emulator keeps (see its docstring).
+  and the emulator keeps (see its docstring);
+* :func:`left_after_restore`: a restore repeated from the same snapshot, planned with the
+  full selection and with each type alone, writes nothing (``docs/restore.md``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entra_backup.domain.object_types import Capture, ObjectType, Relationship, by_name
+from entra_backup.domain.object_types import Capture, ObjectType, Relationship, by_name, names
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
-from entra_backup.services.restore.plan import RestoreOptions, make_plan
+from entra_backup.services.restore.ids import EarlierRestores
+from entra_backup.services.restore.live_side import SnapshotDocuments
+from entra_backup.services.restore.plan import (
+    LiveTenant,
+    RestoreOptions,
+    make_plan,
+    plan_selection,
+    read_live,
+)
 from entra_backup.services.restore.report import RestoreReport
+from entra_backup.services.restore.runs import journals_restores
+from entra_backup.services.restore.selection import select
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 from tests.services._backup_support import (
@@ -230,14 +242,21 @@ class RestoreWorld:
     def graph(self) -> LiveGraph:
         return self.tenant.graph
 
-    def plan(self, **options: Any) -> RestorePlan:
+    def plan(self, *, known_ids: EarlierRestores | None = None, **options: Any
+             ) -> RestorePlan:
         options.setdefault("types", self.restored)
 
         async def go() -> RestorePlan:
             async with graph_client(self.live) as client:
                 return await make_plan(client, self.repo, self.snapshot,
-                                       RestoreOptions(**options))
+                                       RestoreOptions(**options), known_ids=known_ids)
         return asyncio.run(go())
+
+    def held_types(self) -> list[str]:
+        """The object types the snapshot holds a copy of."""
+        known = set(names())
+        return [name for name, entry in sorted(self.snapshot.types.items())
+                if name in known and entry.manifest is not None]
 
     def execute(self, plan: RestorePlan, journal: Path, *,
                 default_password: str | None = PASSWORD, **options: Any) -> RestoreReport:
@@ -362,3 +381,67 @@ def rolled_back(world: RestoreWorld) -> RestoreWorld:
     world.tenant.soft_deleted.clear()
     world.purged.clear()
     return world
+
+
+# --- a second restore --------------------------------------------------------------------
+
+
+@dataclass
+class CachedDocuments:
+    """A snapshot's documents, each type read (and decrypted) once for many plans."""
+
+    source: SnapshotDocuments
+    by_type: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def _type(self, type_name: str) -> dict[str, dict[str, Any]]:
+        if type_name not in self.by_type:
+            self.by_type[type_name] = dict(self.source.objects(type_name))
+        return self.by_type[type_name]
+
+    def objects(self, type_name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter(sorted(self._type(type_name).items()))
+
+    def get(self, type_name: str, object_id: str) -> dict[str, Any] | None:
+        return self._type(type_name).get(object_id)
+
+
+def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
+                       selections: Iterable[tuple[str, ...]] | None = None,
+                       **options: Any) -> list[str]:
+    """What a restore repeated from the same snapshot would still write, after the
+    restores whose journals are ``journals`` (their re-creations matched as the CLI
+    matches them, D15): one line per writing item or stray write count, for the full
+    selection (``()``) and each type the snapshot holds alone, or ``selections``. Only
+    planned, never executed; the live tenant is read once for all of them."""
+    earlier = journals_restores(journals)
+    chosen = list(selections) if selections is not None else \
+        [(), *((name,) for name in world.held_types())]
+    wanted = [(types, RestoreOptions(types=types, **options)) for types in chosen]
+    selected = [(types, opts, select(world.repo, world.snapshot, opts))
+                for types, opts in wanted]
+    reads = {t.name: t for _, _, s in selected for t in s.read()}
+
+    async def go() -> LiveTenant:
+        async with graph_client(world.live) as client:
+            return await read_live(client, world.snapshot, reads.values())
+    live = asyncio.run(go())
+    stored = CachedDocuments(SnapshotDocuments(world.repo, world.snapshot))
+    found: list[str] = []
+    for types, opts, selection in selected:
+        plan = plan_selection(world.repo, world.snapshot, live, selection, opts,
+                              known_ids=earlier, stored=stored)
+        label = ",".join(types) or "every type"
+        found += [f"{label}: {i.action.value} {i.type}/{i.object_id}"
+                  f"{'.' + i.relationship if i.relationship else ''}: {i.reason}"
+                  for i in writing(plan)]
+        if any(plan.writes().values()):
+            found.append(f"{label}: {plan.writes()} writes")
+    return found
+
+
+def assert_nothing_left(world: RestoreWorld, journals: Iterable[Path],
+                        selections: Iterable[tuple[str, ...]] | None = None,
+                        **options: Any) -> None:
+    """:func:`left_after_restore` is empty."""
+    left = left_after_restore(world, journals, selections, **options)
+    assert left == [], f"{len(left)} left to write:\n" + "\n".join(left[:40])

@@ -17,7 +17,12 @@ import pytest
 from entra_backup.domain.restore.plan import Action, RestorePlan
 from entra_backup.services.restore.report import RestoreReport
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
-from tests.services._restore_support import RestoreWorld, backed_up_world, rolled_back
+from tests.services._restore_support import (
+    RestoreWorld,
+    assert_nothing_left,
+    backed_up_world,
+    rolled_back,
+)
 
 allow_weak_kdf_for_tests()
 
@@ -59,6 +64,7 @@ def world(backed_up: RestoreWorld) -> RestoreWorld:
     return rolled_back(backed_up)
 
 
+@pytest.mark.slow
 def test_a_recreated_user_gets_its_licences_back(world: RestoreWorld, tmp_path: Path) -> None:
     user = licensed_users(world)[0]
     world.graph.call("DELETE", f"users/{user}", expect=204)
@@ -71,8 +77,10 @@ def test_a_recreated_user_gets_its_licences_back(world: RestoreWorld, tmp_path: 
         "the create and one assignLicense"
     assert report.ok, report.failed
     assert licences(world, report.id_map[user]) == stored_licences(world, user)
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"])
 
 
+@pytest.mark.slow
 def test_changed_licences_are_set_back_exactly(world: RestoreWorld, tmp_path: Path) -> None:
     user = licensed_users(world)[0]
     stored = stored_licences(world, user)
@@ -87,3 +95,4 @@ def test_changed_licences_are_set_back_exactly(world: RestoreWorld, tmp_path: Pa
     assert [(i.object_id, i.properties) for i in updates] == [(user, ("assignedLicenses",))]
     assert report.ok, report.failed
     assert licences(world, user) == stored
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"])

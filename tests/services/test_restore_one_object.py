@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,9 @@ from tests.services._restore_support import (
     key,
     rolled_back,
     writing,
+)
+from tests.services._restore_support import (
+    assert_nothing_left as nothing_left,
 )
 
 allow_weak_kdf_for_tests()
@@ -59,6 +63,16 @@ def pick(world: RestoreWorld) -> str:
     return next((u for u in candidates if u in assigned), candidates[0])
 
 
+def assert_nothing_left(world: RestoreWorld, tmp_path: Path, chosen: str,
+                        **options: Any) -> None:
+    """A second restore of the chosen object, of every type, or of each type alone plans
+    no write."""
+    journals = [tmp_path / "journal.jsonl"]
+    nothing_left(world, journals, [()], object_ids=(chosen,), **options)
+    nothing_left(world, journals, **options)
+
+
+@pytest.mark.slow
 def test_one_user_deleted_for_good_comes_back_with_its_memberships_and_roles(
         world: RestoreWorld, tmp_path: Path) -> None:
     user = pick(world)
@@ -88,8 +102,10 @@ def test_one_user_deleted_for_good_comes_back_with_its_memberships_and_roles(
         "roleManagement/directory/roleAssignments", {"$filter": f"principalId eq '{new_id}'"})}
     assert live_roles == {world.stored["roleAssignments"][r]["roleDefinitionId"]
                           for r in roles}
+    assert_nothing_left(world, tmp_path, user)
 
 
+@pytest.mark.slow
 def test_one_live_user_gets_its_memberships_back_and_an_added_one_removed_on_request(
         world: RestoreWorld, tmp_path: Path) -> None:
     user = pick(world)
@@ -113,6 +129,7 @@ def test_one_live_user_gets_its_memberships_back_and_an_added_one_removed_on_req
     assert live_members(world, kept) == before[kept]
     assert live_members(world, lost) == before[lost] | {user}
     assert live_members(world, added) == before[added] - {user}
+    assert_nothing_left(world, tmp_path, user, remove_new=True)
 
 
 def test_without_relationships_only_the_object_itself_is_planned(
@@ -123,6 +140,7 @@ def test_without_relationships_only_the_object_itself_is_planned(
     assert [key(i) for i in writing(plan)] == [("recreate", "users", user, None)]
 
 
+@pytest.mark.slow
 def test_one_application_comes_back_with_its_service_principal(
         world: RestoreWorld, tmp_path: Path) -> None:
     by_app_id = {sp["appId"]: i for i, sp in world.stored["servicePrincipals"].items()}
@@ -136,8 +154,15 @@ def test_one_application_comes_back_with_its_service_principal(
     planned = {key(i) for i in writing(plan)}
     assert {("recreate", "applications", application, None),
             ("recreate", "servicePrincipals", principal, None)} <= planned
+    app_id = world.stored["applications"][application]["appId"]
+    naming = {i for i, p in world.stored["conditionalAccessPolicies"].items()
+              if app_id in p["conditions"]["applications"]["includeApplications"]}
+    assert naming, "the generated tenant has a policy naming the application"
+    assert {k[2] for k in planned if k[:2] == ("update", "conditionalAccessPolicies")} \
+        == naming, "policies naming its appId are rewritten to the new one"
     report = world.execute(plan, tmp_path / "journal.jsonl")
     assert report.ok, report.failed
     new_app_id = report.app_id_map[world.stored["applications"][application]["appId"]]
     live = world.graph.get(f"servicePrincipals/{report.id_map[principal]}")
     assert live["appId"] == new_app_id
+    assert_nothing_left(world, tmp_path, application)

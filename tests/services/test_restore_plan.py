@@ -445,7 +445,13 @@ def test_a_deleted_application_is_recreated_and_its_service_principal_undeleted(
                  "appRoleAssignedTo")}
     if stored["applications"][p["app"]]["owners"]:
         expected.add(("add-relationships", "applications", p["app"], "owners"))
-    assert keys(plan) == expected
+    # Policies outside the selection that name the old appId are rewritten to the new one.
+    app_id = stored["applications"][p["app"]]["appId"]
+    naming = {("update", "conditionalAccessPolicies", i, None)
+              for i, policy in stored["conditionalAccessPolicies"].items()
+              if app_id in policy["conditions"]["applications"]["includeApplications"]}
+    assert naming, "the story's tenant has a policy naming the application"
+    assert keys(plan) == expected | naming
     # The deleted group's app role assignment: the stored assignment, named by its id.
     assignment = item(plan, Action.ADD_EDGES, "servicePrincipals", p["resource"],
                       "appRoleAssignedTo")

@@ -23,6 +23,7 @@ from entra_backup.domain.restore.plan import Action
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
 from tests.services._restore_support import (
     RestoreWorld,
+    assert_nothing_left,
     backed_up_world,
     edge_ids,
     key,
@@ -98,6 +99,7 @@ def attack(world: RestoreWorld) -> Attack:
     return Attack(group, ousted, application, revoked, attacker, str(granted))
 
 
+@pytest.mark.slow
 def test_owners_and_role_assignments_are_restored_and_the_attacker_stays_by_default(
         world: RestoreWorld, tmp_path: Path) -> None:
     done = attack(world)
@@ -113,8 +115,10 @@ def test_owners_and_role_assignments_are_restored_and_the_attacker_stays_by_defa
         set(edge_ids(world.stored["groups"][done.group]["owners"])) | {done.attacker}
     attacker_grant = (done.attacker, GLOBAL_ADMINISTRATOR, "/")
     assert live_grants(world) == grants(world.stored["roleAssignments"]) | {attacker_grant}
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"])
 
 
+@pytest.mark.slow
 def test_with_remove_new_the_attackers_foothold_is_removed(
         world: RestoreWorld, tmp_path: Path) -> None:
     done = attack(world)
@@ -142,3 +146,4 @@ def test_with_remove_new_the_attackers_foothold_is_removed(
     assert world.graph.get_or_none(f"users/{done.attacker}") is None
     removal = next(i for i in plan.items if i.action is Action.REMOVE and i.type == "users")
     assert "recycle bin" in removal.reason, "the attacker is soft-deleted, restorable"
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"], remove_new=True)

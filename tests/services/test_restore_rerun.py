@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from entra_backup.domain.object_types import by_name
-from entra_backup.domain.restore.plan import Action, RestorePlan
+from entra_backup.domain.restore.plan import REPORT_ONLY, Action, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
+from entra_backup.services.restore.ids import EarlierRestores
 from entra_backup.services.restore.plan import (
     LiveTenant,
     RestoreOptions,
@@ -75,7 +76,8 @@ def group(object_id: str, members: list[str], **values: Any) -> dict[str, Any]:
             "owners": [], **values}
 
 
-def offline(stored: Docs, live: Docs, known: Mapping[str, str] | None = None,
+def offline(stored: Docs, live: Docs,
+            known: EarlierRestores | Mapping[str, str] | None = None,
             **options: Any) -> RestorePlan:
     documents = Documents(live)
     state = {name: live_digest(documents.objects(name)) for name in stored}
@@ -134,6 +136,66 @@ def test_a_reference_an_earlier_restore_rewrote_is_no_difference() -> None:
     plan = offline(stored, stale, {"g-old": "g-new"})
     assert [(i.action, i.object_id, i.properties) for i in plan.items] == [
         (Action.UPDATE, "p1", ("conditions",))]
+
+
+def test_a_reference_rewritten_to_an_object_outside_the_selection_is_no_difference() -> None:
+    stored = {"conditionalAccessPolicies": {"p1": policy("p1", ["g-old"])}}
+    rewritten = {"conditionalAccessPolicies": {"p1": policy("p1", ["g-new"])}}
+    assert [(i.action, i.properties) for i in offline(stored, rewritten).items] == [
+        (Action.UPDATE, ("conditions",))], "without the map, the old id would come back"
+    plan = offline(stored, rewritten, {"g-old": "g-new"})
+    assert plan.items == []
+    assert plan.matched == {"g-old": "g-new"}, "the executor writes references with it"
+
+
+def user(object_id: str, licences: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": object_id, "displayName": "Ada", "userPrincipalName": "ada@contoso.com",
+            "userType": "Member", "onPremisesSyncEnabled": None,
+            "assignedLicenses": licences}
+
+
+def test_licences_in_another_order_are_no_difference() -> None:
+    e3 = {"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900",
+          "disabledPlans": ["a1b2c3d4-0000-0000-0000-000000000001",
+                            "a1b2c3d4-0000-0000-0000-000000000002"]}
+    ems = {"skuId": "efccb6f7-5641-4e0e-bd10-b4976e1bf68e", "disabledPlans": []}
+    e3_other_order = {**e3, "disabledPlans": e3["disabledPlans"][::-1]}
+    stored = {"users": {"u1": user("u1", [e3, ems])}}
+    assert offline(stored, {"users": {"u1": user("u1", [ems, e3_other_order])}}).items == []
+    fewer = {**e3, "disabledPlans": e3["disabledPlans"][:1]}
+    plan = offline(stored, {"users": {"u1": user("u1", [ems, fewer])}})
+    assert [(i.action, i.properties) for i in plan.items] == [
+        (Action.UPDATE, ("assignedLicenses",))], "a disabled plan less is a difference"
+
+
+def test_a_policy_an_earlier_restore_recreated_report_only_stays_report_only() -> None:
+    stored = {"conditionalAccessPolicies": {"p-old": policy("p-old", [])}}
+    live = {"conditionalAccessPolicies": {
+        "p-new": {**policy("p-new", []), "state": REPORT_ONLY}}}
+    earlier = EarlierRestores(ids={"p-old": "p-new"}, report_only=frozenset({"p-old"}))
+    assert offline(stored, live, earlier).items == []
+    as_backed_up = EarlierRestores(ids={"p-old": "p-new"})
+    assert [(i.action, i.properties) for i in offline(stored, live, as_backed_up).items] \
+        == [(Action.UPDATE, ("state",))], "re-created enabled, then changed: set back"
+
+
+def test_a_service_principal_naming_the_old_app_id_compares_through_the_new_one() -> None:
+    old_app, new_app = "11111111-0000-0000-0000-000000000001", \
+        "22222222-0000-0000-0000-000000000002"
+
+    def principal(object_id: str, app_id: str) -> dict[str, Any]:
+        return {"id": object_id, "appId": app_id, "displayName": "Payroll",
+                "servicePrincipalNames": [app_id, f"api://{app_id}"]}
+
+    stored = {"servicePrincipals": {"sp-old": principal("sp-old", old_app)}}
+    live = {"servicePrincipals": {"sp-new": principal("sp-new", new_app)}}
+    ids_only = offline(stored, live, {"sp-old": "sp-new"})
+    assert [(i.action, i.properties) for i in ids_only.items] == [
+        (Action.UPDATE, ("servicePrincipalNames",))], "the old appId would come back"
+    earlier = EarlierRestores(ids={"sp-old": "sp-new"}, app_ids={old_app: new_app})
+    plan = offline(stored, live, earlier)
+    assert plan.items == []
+    assert plan.matched == {"sp-old": "sp-new", old_app: new_app}
 
 
 def test_the_matched_map_survives_the_plan_file() -> None:
@@ -215,8 +277,8 @@ def test_a_second_restore_after_a_first_that_recreated_a_group_writes_nothing(
     new_id = report.id_map[group_id]
 
     known = earlier_id_map(home, world.snapshot.tenant)
-    assert known == {group_id: new_id}
-    assert earlier_id_map(home, "another-tenant") == {}
+    assert known == EarlierRestores(ids={group_id: new_id})
+    assert earlier_id_map(home, "another-tenant") == EarlierRestores()
     second = world.plan(known)
     assert second.matched == {group_id: new_id}
     assert [i for i in second.items if i.action is not Action.SKIP] == [], \

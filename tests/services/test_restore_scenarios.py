@@ -33,6 +33,7 @@ from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
 from tests.services._restore_support import (
     Key,
     RestoreWorld,
+    assert_nothing_left,
     backed_up_world,
     batch_writes,
     key,
@@ -93,6 +94,7 @@ def mass_delete(world: RestoreWorld) -> tuple[list[str], list[str]]:
     return doomed_users, doomed_groups
 
 
+@pytest.mark.slow
 def test_mass_soft_deletion_is_undone_with_the_same_ids(world: RestoreWorld,
                                                         tmp_path: Path) -> None:
     users, groups = mass_delete(world)
@@ -112,6 +114,7 @@ def test_mass_soft_deletion_is_undone_with_the_same_ids(world: RestoreWorld,
     assert report.id_map == {}
     assert {i.object_id: i.new_id for i in report.items} == {i: i for i in users + groups}
     assert_equal_to_snapshot(world)
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"])
 
 
 # --- 2. attribute tampering ------------------------------------------------------------
@@ -151,6 +154,7 @@ def tamper(world: RestoreWorld) -> dict[tuple[str, str], tuple[str, ...]]:
         for (kind, object_id), body in changes.items()}
 
 
+@pytest.mark.slow
 def test_tampered_attributes_are_set_back(world: RestoreWorld, tmp_path: Path) -> None:
     tampered = tamper(world)
     assert {d.split(":")[0] for d in world.differences(COMPARED)} == \
@@ -169,6 +173,7 @@ def test_tampered_attributes_are_set_back(world: RestoreWorld, tmp_path: Path) -
     assert report.ok, report.failed
     assert report.counts["done"] == TAMPERED_USERS + TAMPERED_GROUPS
     assert_equal_to_snapshot(world)
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"])
 
 
 # --- 3. membership sabotage ------------------------------------------------------------
@@ -200,6 +205,7 @@ def expected_readds(done: Sabotage) -> set[tuple[Key, tuple[str, ...]]]:
             for g, m in done.removed.items()}
 
 
+@pytest.mark.slow
 def test_membership_sabotage_is_undone_and_the_attacker_removed_on_request(
         world: RestoreWorld, tmp_path: Path) -> None:
     done = sabotage(world)
@@ -220,6 +226,7 @@ def test_membership_sabotage_is_undone_and_the_attacker_removed_on_request(
     assert_equal_to_snapshot(world)  # memberships as backed up; the attacker is not live
     assert world.graph.get_or_none(f"users/{done.attacker}") is None
     assert world.graph.get_or_none(f"directory/deletedItems/{done.attacker}") is not None
+    assert_nothing_left(world, [tmp_path / "journal.jsonl"], remove_new=True)
 
 
 # --- 4. the dry run equals the real run ------------------------------------------------

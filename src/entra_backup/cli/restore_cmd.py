@@ -68,7 +68,12 @@ from entra_backup.services.restore.runs import (
     start_run,
     unfinished_run,
 )
-from entra_backup.services.restore.summary import plan_ca_state, still_to_do, summarize
+from entra_backup.services.restore.summary import (
+    invited_guests,
+    plan_ca_state,
+    still_to_do,
+    summarize,
+)
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -119,7 +124,7 @@ def restore(
     else:
         plan, changed = _current_plan(target, options, resume=not dry_run), []
     if dry_run:
-        _show_dry_run(plan, changed, json_output,
+        _show_dry_run(target, plan, changed, json_output,
                       password_given=default_password_env is not None)
         return
     if changed:
@@ -183,7 +188,8 @@ def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | Non
     """Refuse what cannot run, show what will, ask, then execute. Every refusal comes
     before the run's folder exists, so none leaves an unfinished restore behind."""
     run = _continued_run(target.space.home, plan)
-    summary = summarize(still_to_do(plan, run.finished_keys() if run else ()))
+    left = still_to_do(plan, run.finished_keys() if run else ())
+    summary = summarize(left, invited_guests(left, target.repo, target.snapshot))
     if summary.needs_password and password is None:
         raise UsageError(f"the plan re-creates {summary.recreated_users} users: give "
                          f"{PASSWORD_OPTION} VARIABLE with their default password (they "
@@ -222,9 +228,9 @@ def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
     return plan, changed_types(plan, asyncio.run(current()))
 
 
-def _show_dry_run(plan: RestorePlan, changed: list[str], json_output: bool, *,
-                  password_given: bool) -> None:
-    summary = summarize(plan)
+def _show_dry_run(target: _Target, plan: RestorePlan, changed: list[str], json_output: bool,
+                  *, password_given: bool) -> None:
+    summary = summarize(plan, invited_guests(plan, target.repo, target.snapshot))
     hint = summary.needs_password and not password_given
     if json_output:
         print_json({**plan.to_json(), "needs_default_password": summary.needs_password})

@@ -152,8 +152,9 @@ class RestorePlan:
     """Per type, a digest of the live objects the plan was computed against."""
     matched: dict[str, str] = field(default_factory=dict)
     """Stored id -> the id of the live object standing for it (a user matched by
-    userPrincipalName, an object an earlier restore re-created): references to the stored
-    id are written with the live one."""
+    userPrincipalName, an object an earlier restore re-created, whatever the selection),
+    and old appId -> new appId of applications earlier restores re-created: references
+    to the stored id are written with the live one."""
 
     def ordered(self) -> list[PlanItem]:
         """The items in execution order (stable within a stage)."""

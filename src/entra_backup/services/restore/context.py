@@ -44,6 +44,9 @@ class RunContext:
     journal: Journal
     default_password: str = field(repr=False)
     ca_state: CaState
+    send_invitations: bool = False
+    """Whether re-invited guests get Graph's invitation mail (off: the report has the
+    redeem link)."""
     ids: IdMap = field(default_factory=IdMap)
     bound: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     """(group id, relationship) -> edges its re-creation binds, so its edges steps skip

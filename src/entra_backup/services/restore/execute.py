@@ -37,6 +37,7 @@ from typing import Any
 from entra_backup.domain.canonical import canonical_bytes
 from entra_backup.domain.errors import EntraBackupError, UsageError
 from entra_backup.domain.object_types import Lane, by_name
+from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import (
     Action,
     CaState,
@@ -70,14 +71,16 @@ _SIMPLE = frozenset({Action.UNDELETE, Action.UPDATE, Action.REMOVE})
 async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
                        plan: RestorePlan, journal: Path, *, default_password: str | None,
                        ca_state: CaState = "report-only",
+                       send_invitations: bool = False,
                        progress: Progress | None = None) -> RestoreReport:
     """Carry out ``plan`` against the tenant behind ``client``; see the module docstring.
 
     ``journal`` is created, or read and continued when it exists (it must belong to the
-    same plan). ``progress(item, outcome)`` is called after each item this run executes
+    same plan). ``send_invitations`` has Graph mail the guests it re-invites.
+    ``progress(item, outcome)`` is called after each item this run executes
     has been journaled. Raises UsageError before any write when the plan re-creates users
-    and ``default_password`` is empty, when the plan is of another snapshot, names an
-    unknown type, or the journal belongs to another plan.
+    (not guests: they are invited) and ``default_password`` is empty, when the plan is of
+    another snapshot, names an unknown type, or the journal belongs to another plan.
     """
     if ca_state not in ("report-only", "as-backed-up"):
         raise UsageError(f"unknown Conditional Access state {ca_state!r}; "
@@ -93,11 +96,15 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
                                  "plan_created_at": plan.created_at})
     if not default_password and any(
             item.action is Action.RECREATE and item.type == "users"
-            and not _finished(log.get(key)) for key, item in keyed):
+            and not _finished(log.get(key))
+            # A guest is invited: it signs in with its own account, not a password.
+            and not guests.is_guest(item.type, repo.get(snapshot, item.type, item.object_id))
+            for key, item in keyed):
         log.close()
         raise UsageError("the plan re-creates users: give a default password for them "
                          "(they must change it at their next sign-in)")
-    ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state)
+    ctx = RunContext(client, repo, snapshot, log, default_password or "", ca_state,
+                     send_invitations)
     for old_id, live_id in plan.matched.items():
         ctx.ids.match(old_id, live_id)
     ctx.bound = bound_at_create(ordered)

@@ -11,10 +11,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 """A directory object id (or appId) wherever it appears in a value."""
+
+
+@dataclass(frozen=True)
+class EarlierRestores:
+    """What earlier restore runs of a tenant re-created (from their journals, D15)."""
+
+    ids: Mapping[str, str] = field(default_factory=dict)
+    """Old id -> the new id of every object they re-created."""
+    app_ids: Mapping[str, str] = field(default_factory=dict)
+    """Old appId -> new appId of the applications they re-created."""
+    report_only: frozenset[str] = frozenset()
+    """Old ids of the Conditional Access policies they re-created report-only (an
+    operator enables them after review; until then the state is no difference)."""
+
+    @classmethod
+    def of(cls, value: EarlierRestores | Mapping[str, str] | None) -> EarlierRestores:
+        """``value`` as is, or a bare old id -> new id map."""
+        if isinstance(value, EarlierRestores):
+            return value
+        return cls(ids=dict(value or {}))
+
+    def mapping(self) -> dict[str, str]:
+        """Every old id and appId -> its new one, by lower-cased old value, for
+        :func:`remap_ids`."""
+        found = {old.lower(): new for old, new in self.ids.items()}
+        found.update((old.lower(), new) for old, new in self.app_ids.items())
+        return found
 
 
 class DependencyFailed(Exception):

@@ -37,6 +37,10 @@ a re-created object), which the executor writes through its id map. Only the GUI
 live object's writable properties are kept while the types are planned
 (:meth:`_Planner.note_references`), so the check costs little memory on large tenants.
 
+Around the planner: ``options.py`` (what a restore covers), ``selection.py`` (the chosen
+objects, and the other types a partial restore reads), ``live_side.py`` (the live
+tenant read like a snapshot, its recycle bin and digests).
+
 ``live_state`` holds per type a digest of the live documents the plan was computed
 against, so a saved plan is refused later if the tenant changed
 (``domain.restore.plan.changed_types``; :func:`live_digest` and :func:`read_live` compute
@@ -45,47 +49,54 @@ it again).
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import math
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from itertools import chain
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Literal
 
-from entra_backup.catalog.fields import version_hash
 from entra_backup.domain.canonical import canonical_bytes
-from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import (
-    TYPES,
     ObjectType,
     Relationship,
     RestoreStrategy,
     WriteForm,
     by_name,
-    names,
     restore_order,
 )
+from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import (
     REPORT_ONLY,
     Action,
-    CaState,
     PlanItem,
     RestorePlan,
     bound_at_create,
 )
 from entra_backup.graph.client import GraphClient
-from entra_backup.graph.errors import PermissionDenied
-from entra_backup.services.live_tenant import read_live_tenant
-from entra_backup.services.restore.ids import GUID, remap_ids
-from entra_backup.store.errors import ObjectNotFound
+from entra_backup.services.restore.ids import GUID, EarlierRestores, remap_ids
+from entra_backup.services.restore.live_side import (
+    Document,
+    DocumentSource,
+    LiveTenant,
+    SnapshotDocuments,
+    live_digest,
+    read_live,
+)
+from entra_backup.services.restore.options import RestoreOptions, SettingsMode
+from entra_backup.services.restore.selection import Selection, select
 from entra_backup.store.repository import Repository
-from entra_backup.store.snapshot import Snapshot, TypeStatus
+from entra_backup.store.snapshot import Snapshot
 
-Document = dict[str, Any]
-SettingsMode = Literal["overwrite", "skip"]
+# LiveTenant, RestoreOptions, SettingsMode, live_digest and read_live are re-exported: the
+# restore command and scripts import them from the planner.
+__all__ = [
+    "DYNAMIC_MEMBERS", "MAIL_ENABLED", "NAMES_RECREATED", "NEVER_REMOVED", "SETTINGS_SKIPPED",
+    "SETTINGS_TYPES", "LiveTenant", "RestoreOptions", "SettingsMode", "changed_properties",
+    "live_digest", "make_plan", "plan_restore", "plan_selection", "read_live", "skip_reason",
+]
 
 SETTINGS_TYPES = frozenset({"authorizationPolicy", "groupSettings"})
 """Tenant-wide settings: ``settings="skip"`` leaves them as they are."""
@@ -96,267 +107,56 @@ MAIL_ENABLED = ("mail-enabled security groups and distribution lists are read-on
                 "Graph")
 DYNAMIC_MEMBERS = "members of a dynamic group follow its rule"
 NAMES_RECREATED = "names objects this restore re-creates (new ids)"
-_KNOWN = frozenset(names())
-
-
-@dataclass(frozen=True)
-class RestoreOptions:
-    """What a restore covers and how it treats what differs."""
-
-    types: tuple[str, ...] = ()
-    """Object types to restore; empty: every type the snapshot holds completely."""
-    object_ids: tuple[str, ...] = ()
-    """Only these objects (ids as the snapshot names them); empty: every object."""
-    relationships: bool = True
-    """Restore members, owners, managers and assignments too."""
-    deleted_only: bool = False
-    """Bring back deleted objects only: no update of a live object, no edge of one
-    except to or from a re-created object."""
-    settings: SettingsMode = "overwrite"
-    """``skip`` leaves tenant settings (authorization policy, group settings) as they are."""
-    remove_new: bool = False
-    """Also remove objects and edges created after the snapshot."""
-    ca_state: CaState = "report-only"
-    """State of re-created Conditional Access policies: report-only, or as backed up."""
-
-    def __post_init__(self) -> None:
-        if self.settings not in get_args(SettingsMode):
-            raise UsageError(f"--settings must be overwrite or skip, not {self.settings!r}")
-        if self.ca_state not in get_args(CaState):
-            raise UsageError(f"--ca-state must be report-only or as-backed-up, not "
-                             f"{self.ca_state!r}")
-
-    def to_json(self) -> dict[str, Any]:
-        """The options as a plan file records them."""
-        return {"types": list(self.types), "object_ids": list(self.object_ids),
-                "relationships": self.relationships, "deleted_only": self.deleted_only,
-                "settings": self.settings, "remove_new": self.remove_new,
-                "ca_state": self.ca_state}
-
-    @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> RestoreOptions:
-        """Parse the recorded form (missing keys take their defaults)."""
-        return cls(types=tuple(value.get("types", ())),
-                   object_ids=tuple(value.get("object_ids", ())),
-                   relationships=bool(value.get("relationships", True)),
-                   deleted_only=bool(value.get("deleted_only", False)),
-                   settings=value.get("settings", "overwrite"),
-                   remove_new=bool(value.get("remove_new", False)),
-                   ca_state=value.get("ca_state", "report-only"))
-
-
-# --- the two sides -------------------------------------------------------------------------
-
-
-class DocumentSource(Protocol):
-    """Stored-shape documents per type: a snapshot, or the live tenant read like one."""
-
-    def objects(self, type_name: str) -> Iterator[tuple[str, Document]]:
-        """The type's objects in id order (none when the type is not held)."""
-        ...
-
-    def get(self, type_name: str, object_id: str) -> Document | None:
-        """One object, or None."""
-        ...
-
-
-@dataclass(frozen=True)
-class SnapshotDocuments:
-    """A :class:`DocumentSource` over one snapshot of a repository."""
-
-    repo: Repository
-    snapshot: Snapshot
-
-    def holds(self, type_name: str) -> bool:
-        entry = self.snapshot.types.get(type_name)
-        return entry is not None and entry.manifest is not None
-
-    def objects(self, type_name: str) -> Iterator[tuple[str, Document]]:
-        if not self.holds(type_name):
-            return iter(())
-        return self.repo.objects(self.snapshot, type_name)
-
-    def get(self, type_name: str, object_id: str) -> Document | None:
-        if not self.holds(type_name):
-            return None
-        try:
-            return self.repo.get(self.snapshot, type_name, object_id)
-        except ObjectNotFound:
-            return None
-
-
-@dataclass
-class LiveTenant:
-    """The live side of a plan: documents, the recycle bin and the per-type digests."""
-
-    documents: DocumentSource
-    recycle_bin: dict[str, dict[str, Document]] = field(default_factory=dict)
-    """Type -> id -> the deleted item (id, displayName, deletedDateTime, natural keys)."""
-    state: dict[str, str] = field(default_factory=dict)
-    """Type -> :func:`live_digest` of its live documents."""
-
-
-def live_digest(objects: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
-    """SHA-256 (hex) of the sorted (id, version hash) pairs of a type's live documents."""
-    pairs = sorted((object_id, version_hash(document)) for object_id, document in objects)
-    return hashlib.sha256(canonical_bytes([list(pair) for pair in pairs])).hexdigest()
-
-
-def _bin_select(object_type: ObjectType) -> str:
-    keys = [key for natural in object_type.natural_keys for key in natural]
-    return ",".join(dict.fromkeys(["id", "displayName", "deletedDateTime", *keys]))
-
-
-async def read_recycle_bin(client: GraphClient, object_type: ObjectType
-                           ) -> dict[str, Document]:
-    """The type's soft-deleted objects by id (``GET /directory/deletedItems/<cast>``)."""
-    if not object_type.soft_delete:
-        return {}
-    found: dict[str, Document] = {}
-    async for item in client.iterate(f"/directory/deletedItems/{object_type.entity_type}",
-                                     {"$select": _bin_select(object_type), "$top": "999"},
-                                     permission=object_type.read_permission):
-        if isinstance(item.get("id"), str):
-            found[item["id"]] = item
-    return found
-
-
-async def read_live(client: GraphClient, snapshot: Snapshot,
-                    types: Iterable[ObjectType]) -> LiveTenant:
-    """The live tenant for ``types``, read by the backup engine under the snapshot's scope
-    (so an object filter of the tenant applies alike), with the digests of ``types`` and
-    the recycle bin of every soft-deletable type (edges to deleted objects are left out
-    even when their type is not restored)."""
-    chosen = tuple(types)
-    live_repo, live_snapshot = await read_live_tenant(client, snapshot,
-                                                      (t.name for t in chosen))
-    documents = SnapshotDocuments(live_repo, live_snapshot)
-    live = LiveTenant(documents)
-    for object_type in chosen:
-        live.state[object_type.name] = live_digest(documents.objects(object_type.name))
-    selected = {t.name for t in chosen}
-    for object_type in TYPES:
-        if not object_type.soft_delete:
-            continue
-        try:
-            live.recycle_bin[object_type.name] = await read_recycle_bin(client, object_type)
-        except PermissionDenied:
-            # Other types' bins only tell which edge targets are deleted; without the
-            # permission to read one, its targets are taken as live.
-            if object_type.name in selected:
-                raise
-    return live
-
-
-# --- selection -----------------------------------------------------------------------------
-
-
-def resolve_selection(repo: Repository, snapshot: Snapshot, options: RestoreOptions
-           ) -> tuple[tuple[ObjectType, ...], dict[str, set[str]] | None]:
-    """The types (in restore order) and, with ``object_ids``, the ids per type a restore
-    covers. Unknown types, types the snapshot lacks and unknown ids are a UsageError."""
-    stored = SnapshotDocuments(repo, snapshot)
-    if options.types:
-        chosen = [by_name(name) for name in dict.fromkeys(options.types)]
-        lacking = [t.name for t in chosen if not stored.holds(t.name)]
-        if lacking:
-            raise UsageError(f"snapshot {snapshot.short_id} holds no copy of "
-                             f"{', '.join(lacking)}")
-    else:
-        chosen = [by_name(name) for name, entry in snapshot.types.items()
-                  if name in _KNOWN and entry.status is TypeStatus.OK
-                  and entry.manifest is not None]
-    if not chosen:
-        raise UsageError(f"snapshot {snapshot.short_id} holds no object type completely; "
-                         f"name the types to restore with --type")
-    if not options.object_ids:
-        return restore_order(chosen), None
-    found: dict[str, set[str]] = {}
-    unknown = []
-    for object_id in dict.fromkeys(options.object_ids):
-        home = next((t.name for t in chosen if stored.get(t.name, object_id) is not None),
-                    None)
-        if home is None:
-            unknown.append(object_id)
-        else:
-            found.setdefault(home, set()).add(object_id)
-    if unknown:
-        among = f" among {', '.join(options.types)}" if options.types else ""
-        raise UsageError(f"snapshot {snapshot.short_id} holds no object{among} with the "
-                         f"id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
-    if options.relationships:
-        _add_dependents(stored, found)
-    return restore_order(by_name(name) for name in found), found
-
-
-DEPENDENTS = (("roleAssignments", ("principalId",)),
-              ("oauth2PermissionGrants", ("principalId", "clientId")))
-"""Types whose objects exist for a principal (its role assignments, the delegated grants
-it holds or its app is given): chosen objects bring theirs along (an application brings
-its service principal first, and so the service principal's)."""
-
-
-def _add_dependents(stored: DocumentSource, found: dict[str, set[str]]) -> None:
-    """Add to ``found`` the stored service principals of the chosen applications, then
-    the role assignments and delegated grants of the chosen objects, so restoring one
-    user brings back its roles and consents, and one application its service principal."""
-    app_ids = {document.get("appId") for object_id in found.get("applications", ())
-               if (document := stored.get("applications", object_id)) is not None}
-    if app_ids:
-        for object_id, document in stored.objects("servicePrincipals"):
-            if document.get("appId") in app_ids:
-                found.setdefault("servicePrincipals", set()).add(object_id)
-    chosen = {object_id for ids in found.values() for object_id in ids}
-    for type_name, properties in DEPENDENTS:
-        for object_id, document in stored.objects(type_name):
-            if any(document.get(name) in chosen for name in properties):
-                found.setdefault(type_name, set()).add(object_id)
-
-
-def edge_sources(stored: SnapshotDocuments, types: Iterable[ObjectType],
-                 object_ids: Mapping[str, set[str]] | None) -> tuple[ObjectType, ...]:
-    """The stored types whose objects hold edges to the chosen objects but are not all
-    chosen themselves: groups for the memberships of users restored alone, for one.
-    Their live side is read too, so that those edges are planned
-    (:meth:`_Planner.plan_reverse_edges`)."""
-    whole = set() if object_ids is not None else {t.name for t in types}
-    return tuple(t for t in TYPES if t.name not in whole and stored.holds(t.name)
-                 and t.restore_strategy is not RestoreStrategy.NOT_RESTORABLE
-                 and any(r.restorable for r in t.relationships))
 
 
 async def make_plan(client: GraphClient, repo: Repository, snapshot: Snapshot,
                     options: RestoreOptions, *,
-                    known_ids: Mapping[str, str] | None = None) -> RestorePlan:
+                    known_ids: EarlierRestores | Mapping[str, str] | None = None
+                    ) -> RestorePlan:
     """Compare the snapshot with the live tenant; the plan of a restore (nothing written).
 
-    ``known_ids`` (old id -> new id, from earlier restores' journals) lets an object an
-    earlier restore re-created be matched instead of re-created again."""
-    types, object_ids = resolve_selection(repo, snapshot, options)
-    stored = SnapshotDocuments(repo, snapshot)
-    sources = edge_sources(stored, types, object_ids) if options.relationships else ()
-    names = {t.name for t in types}
-    live = await read_live(client, snapshot,
-                           [*types, *(t for t in sources if t.name not in names)])
-    return plan_restore(stored, live, tenant=snapshot.tenant, snapshot_id=snapshot.id,
-                        types=types, options=options, object_ids=object_ids,
-                        known_ids=known_ids, edge_sources=sources)
+    ``known_ids`` (what earlier restores re-created, from their journals) lets an object
+    an earlier restore re-created be matched instead of re-created again, and references
+    it rewrote compare equal, whatever the selection."""
+    selection = select(repo, snapshot, options)
+    live = await read_live(client, snapshot, selection.read())
+    return plan_selection(repo, snapshot, live, selection, options, known_ids=known_ids)
+
+
+def plan_selection(repo: Repository, snapshot: Snapshot, live: LiveTenant,
+                   selection: Selection, options: RestoreOptions, *,
+                   known_ids: EarlierRestores | Mapping[str, str] | None = None,
+                   stored: DocumentSource | None = None) -> RestorePlan:
+    """:func:`plan_restore` of a selection against a live side that holds at least the
+    types it reads (one live read serves several selections); ``stored`` stands for the
+    snapshot's documents when given (one decryption serves several selections)."""
+    return plan_restore(stored or SnapshotDocuments(repo, snapshot), live,
+                        tenant=snapshot.tenant,
+                        snapshot_id=snapshot.id, types=selection.types, options=options,
+                        object_ids=selection.object_ids, known_ids=known_ids,
+                        edge_sources=selection.edge_sources,
+                        reference_sources=selection.reference_sources)
 
 
 def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snapshot_id: str,
                  types: Iterable[ObjectType], options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None = None,
-                 known_ids: Mapping[str, str] | None = None,
+                 known_ids: EarlierRestores | Mapping[str, str] | None = None,
                  edge_sources: Iterable[ObjectType] = (),
+                 reference_sources: Iterable[ObjectType] = (),
                  now: datetime | None = None) -> RestorePlan:
     """The plan from the stored and the live documents (pure: no I/O beyond the sources).
 
     ``edge_sources`` are types, not all chosen, whose objects' edges to the chosen
-    objects are planned too (see :func:`edge_sources`)."""
-    planner = _Planner(stored, live, options, object_ids, known_ids or {})
+    objects are planned too (see :func:`edge_sources`); ``reference_sources`` are types,
+    not all chosen, whose live objects' properties are rewritten where they name objects
+    the plan re-creates (see :func:`reference_sources`)."""
+    planner = _Planner(stored, live, options, object_ids, EarlierRestores.of(known_ids))
     chosen = restore_order(types)
     for object_type in chosen:
         planner.plan_type(object_type)
+    for object_type in reference_sources:
+        planner.note_outside_references(object_type)
     planner.plan_references()
     if options.relationships:
         for object_type in edge_sources:
@@ -368,7 +168,7 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
                        options=options.to_json(), items=planner.items,
                        live_state={t.name: live.state[t.name] for t in chosen
                                    if t.name in live.state},
-                       matched=dict(planner.matched))
+                       matched=planner.live_ids())
 
 
 def _with_create_binds(items: list[PlanItem]) -> list[PlanItem]:
@@ -466,9 +266,20 @@ def changed_properties(object_type: ObjectType, stored: Mapping[str, Any],
         if key in object_type.strip_on_update and key not in actions:
             continue
         value = remap_ids(stored[key], standing) if standing else stored[key]
-        if key not in live or not _same(value, live[key]):
+        if key not in live or not _same(_comparable(key, value), _comparable(key, live[key])):
             found.append(key)
     return tuple(found)
+
+
+def _comparable(key: str, value: Any) -> Any:
+    """``value`` in a form that compares equal when Graph means the same: licences are a
+    set of (skuId, set of disabled plans), in whatever order Graph lists them."""
+    if key != "assignedLicenses" or not isinstance(value, list):
+        return value
+    return sorted((str(licence.get("skuId")).lower(),
+                   sorted(str(p).lower() for p in licence.get("disabledPlans") or ()))
+                  if isinstance(licence, Mapping) else (repr(licence), [])
+                  for licence in value)
 
 
 def _any_difference(object_type: ObjectType, stored: Mapping[str, Any],
@@ -556,9 +367,10 @@ def _writes(relationship: Relationship, count: int) -> int:
 class _Planner:
     def __init__(self, stored: DocumentSource, live: LiveTenant, options: RestoreOptions,
                  object_ids: Mapping[str, set[str]] | None,
-                 known_ids: Mapping[str, str]) -> None:
+                 earlier: EarlierRestores) -> None:
         self.stored = stored
-        self.known_ids = known_ids
+        self.earlier = earlier
+        self.known_ids = earlier.ids
         """Old id -> new id of objects earlier restores re-created."""
         self.live = live
         self.options = options
@@ -567,8 +379,10 @@ class _Planner:
         self.outcomes: dict[str, Outcome] = {}
         self.matched: dict[str, str] = {}
         """Stored id -> the live id it was matched with by natural key."""
-        self.standing: dict[str, str] = {}
-        """``matched`` by lower-cased stored id, to rewrite references with."""
+        self.standing: dict[str, str] = earlier.mapping()
+        """Lower-cased stored id (or appId) -> the live id standing for it, to compare
+        references with: ``matched``, and what earlier restores re-created (of every
+        type, whatever the selection) unless this plan re-creates it again."""
         self.work: list[_EdgeWork] = []
         self.in_bin: set[str] = {i for items in live.recycle_bin.values() for i in items}
         self.references: list[tuple[ObjectType, str, frozenset[str], frozenset[str]]] = []
@@ -615,6 +429,20 @@ class _Planner:
     def _add(self, item: PlanItem) -> None:
         self.items.append(item)
 
+    def live_id(self, object_id: str) -> str:
+        """The id a stored object has live: its match, the object an earlier restore
+        re-created for it, or its own."""
+        return self.matched.get(object_id) or self.standing.get(object_id.lower(), object_id)
+
+    def live_ids(self) -> dict[str, str]:
+        """The plan's ``matched``: this plan's matches, and the ids and appIds earlier
+        restores re-created that this plan does not re-create again, through which the
+        executor writes references."""
+        earlier = chain(self.earlier.ids.items(), self.earlier.app_ids.items())
+        found = {old: new for old, new in earlier if old.lower() in self.standing}
+        found.update(self.matched)
+        return found
+
     def _skip(self, object_type: ObjectType, object_id: str, document: Mapping[str, Any],
               reason: str, live_id: str | None = None) -> None:
         self._add(PlanItem(Action.SKIP, object_type.name, object_id, reason,
@@ -644,6 +472,9 @@ class _Planner:
     def _update(self, object_type: ObjectType, object_id: str, stored: Document,
                 live: Document, *, live_id: str, why: str, always: bool = False) -> None:
         properties = changed_properties(object_type, stored, live, self.standing)
+        if object_id in self.earlier.report_only and live.get("state") == REPORT_ONLY:
+            # Re-created report-only by an earlier restore: an operator enables it.
+            properties = tuple(p for p in properties if p != "state")
         if not properties and not always:
             return
         actions = [p for p in properties if p in _actions(object_type)]
@@ -732,18 +563,25 @@ class _Planner:
 
     def _recreate(self, object_type: ObjectType, object_id: str, stored: Document) -> None:
         self.outcomes[object_id] = "recreate"
+        # Gone again since an earlier restore re-created it: its new id is no more.
+        self.standing.pop(object_id.lower(), None)
         if object_type.name == "applications" and isinstance(stored.get("appId"), str):
             self.recreated_app_ids.add(stored["appId"].lower())
+            self.standing.pop(stored["appId"].lower(), None)
         actions = _actions(object_type)
-        left_out = tuple(sorted(k for k in stored if k in object_type.strip_on_create
-                                and k not in actions))
+        left_out = frozenset(k for k in stored if k in object_type.strip_on_create
+                             and k not in actions)
         writes = 1 + sum(1 for k in actions if stored.get(k))
-        writes += 1 if any(k in stored for k in object_type.create_only_later) else 0
+        if guests.is_guest(object_type.name, stored):
+            # The invitation, then one PATCH of the rest.
+            writes += 1 if guests.guest_patch(object_type, stored, left_out) else 0
+        else:
+            writes += 1 if any(k in stored for k in object_type.create_only_later) else 0
         reason = "deleted for good (not in the recycle bin); created again with a new id"
         reason += _recreate_note(object_type, stored, self.options)
         self._add(PlanItem(Action.RECREATE, object_type.name, object_id, reason,
-                           display_name=_display(stored), properties=left_out,
-                           writes=writes))
+                           display_name=_display(stored),
+                           properties=tuple(sorted(left_out)), writes=writes))
         self._remember_edges(object_type, object_id, stored, {}, outcome="recreate",
                              live_id=None)
 
@@ -783,6 +621,17 @@ class _Planner:
         if found:
             self.references.append((object_type, object_id, self._shared(found),
                                     self._shared(now)))
+
+    def note_outside_references(self, object_type: ObjectType) -> None:
+        """:meth:`note_references` of the live objects of ``object_type`` the plan does
+        not cover (nothing else of them is compared)."""
+        for object_id, stored in self.stored.objects(object_type.name):
+            if object_id in self.outcomes:
+                continue
+            live = self.live.documents.get(object_type.name, object_id)
+            if live is not None and skip_reason(object_type, stored) is None \
+                    and skip_reason(object_type, live) is None:
+                self.note_references(object_type, object_id, stored, live)
 
     def _shared(self, guids: set[str]) -> frozenset[str]:
         frozen = frozenset(guids)
@@ -911,7 +760,7 @@ class _Planner:
         stored = {}
         for edge in _edges(rel, work.stored):
             target = _edge_target(rel, edge)
-            key = _edge_key(rel, edge, self.matched.get(target, target))
+            key = _edge_key(rel, edge, self.live_id(target))
             stored[key] = (target, str(edge.get("id")))
         live = {}
         for edge in _edges(rel, work.live):

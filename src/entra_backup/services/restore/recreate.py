@@ -8,15 +8,17 @@ an object re-created earlier in the run is rewritten to the new id (an applicati
 ``appId`` to the new ``appId``).
 
 Per type: users get a new ``passwordProfile`` with the run's default password and a
-forced change; Conditional Access policies start in report-only state unless the run
-keeps the backed-up state (a disabled one stays disabled); an application's
-``api://{appId}`` identifier URIs are set after the create, with the new ``appId``;
-certificates whose key was not backed up are left out and noted. A group's create binds
-its first 20 owners and members (``domain.restore.plan.bound_at_create``); if Graph
-refuses the create for a binding, it goes again without, and its edges steps add them
-all. Licences of a user or
-group are assigned right after the create through ``assignLicense`` (the user's
-``usageLocation`` travels in the create body, as Graph requires it first).
+forced change; guests (``userType`` Guest) are invited again (``POST /invitations``, see
+``domain.restore.guests``; the invitation mail goes only with ``send_invitations``) and
+their other properties PATCHed onto the invited user; Conditional Access policies start
+in report-only state unless the run keeps the backed-up state (a disabled one stays
+disabled); an application's ``api://{appId}`` identifier URIs are set after the create,
+with the new ``appId``; certificates whose key was not backed up are left out and noted.
+A group's create binds its first 20 owners and members
+(``domain.restore.plan.bound_at_create``); if Graph refuses the create for a binding, it
+goes again without, and its edges steps add them all. Licences of a user or group are
+assigned right after the create through ``assignLicense`` (the user's ``usageLocation``
+travels in the create body, as Graph requires it first).
 
 Re-creations of one directory type are independent of each other, so
 :func:`recreate_batch` sends fresh ones twenty to a ``$batch``; :func:`recreate` sends one
@@ -35,6 +37,7 @@ from typing import Any
 
 from entra_backup.domain.errors import EntraBackupError, UsageError
 from entra_backup.domain.object_types import Lane, ObjectType, by_name
+from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import BOUND_ON_CREATE, REPORT_ONLY, Action, PlanItem
 from entra_backup.graph.batch import BatchRequest
 from entra_backup.graph.errors import BadRequest, GraphClientError, NotFound
@@ -62,6 +65,12 @@ class _Creation:
     flags: list[str] = field(default_factory=list)
     binds: dict[str, list[str]] = field(default_factory=dict)
     """Relationship -> live ids bound in the create body (``<name>@odata.bind``)."""
+    path: str = ""
+    """Where the create goes, when not the type's collection (a guest's invitation)."""
+
+    @property
+    def target(self) -> str:
+        return self.path or self.object_type.path
 
     @property
     def old_app_id(self) -> str | None:
@@ -128,7 +137,7 @@ async def recreate_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
     for key, _, _ in ready:
         ctx.journal.record(JournalEntry(key, STARTED))
     answers = await ctx.client.batch([
-        BatchRequest("POST", c.object_type.path, c.body, id=str(n))
+        BatchRequest("POST", c.target, c.body, id=str(n))
         for n, (_, _, c) in enumerate(ready, start=1)])
     for (key, item, creation), answer in zip(ready, answers, strict=True):
         error = answer.error()
@@ -163,7 +172,7 @@ async def _create_alone(ctx: RunContext, item: PlanItem, creation: _Creation) ->
 
 async def _post(ctx: RunContext, creation: _Creation) -> dict[str, Any]:
     body = creation.body
-    return await ctx.lagging(partial(ctx.client.post, creation.object_type.path, body),
+    return await ctx.lagging(partial(ctx.client.post, creation.target, body),
                              body_ids(body))
 
 
@@ -200,6 +209,8 @@ def forget_binds(ctx: RunContext, object_id: str) -> None:
 async def _created(ctx: RunContext, item: PlanItem, creation: _Creation, answer: Any
                    ) -> Outcome:
     created = answer if isinstance(answer, dict) else {}
+    if creation.path == guests.INVITATIONS_PATH:
+        created = _invited(creation, created)
     if not isinstance(created.get("id"), str):
         return Outcome(FAILED, "Graph answered the create without the new object's id")
     new_id = str(created["id"])
@@ -265,7 +276,9 @@ def _creation(ctx: RunContext, object_type: ObjectType, item: PlanItem) -> _Crea
         (later if name in object_type.create_only_later else body)[name] = value
     creation = _Creation(object_type, document, body, later)
     _add_binds(ctx, item, creation)
-    if object_type.name == "users":
+    if guests.is_guest(object_type.name, document):
+        _guest_body(creation, item, send=ctx.send_invitations)
+    elif object_type.name == "users":
         _user_body(creation, ctx.default_password)
     elif object_type.name == "applications":
         _application_body(creation)
@@ -289,6 +302,30 @@ def _user_body(creation: _Creation, default_password: str) -> None:
         body.pop("identities", None)
     notes.append("new password: the default one, to be changed at the next sign-in; "
                  "authentication methods must be registered again")
+
+
+def _guest_body(creation: _Creation, item: PlanItem, *, send: bool) -> None:
+    """An invitation instead of a create; the rest is PATCHed onto the invited user."""
+    document = creation.document
+    address = guests.invited_address(document)
+    if address is None:
+        raise UsageError("a guest without a mail address cannot be invited again")
+    creation.path = guests.INVITATIONS_PATH
+    creation.body = guests.invitation(document, address, send=send)
+    creation.later = guests.guest_patch(creation.object_type, document,
+                                        frozenset(item.properties))
+    creation.notes.append(f"invited again at {address}" + (
+        "; the invitation mail was sent" if send else
+        "; no invitation mail was sent: give the guest the redeem link"))
+
+
+def _invited(creation: _Creation, answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The invited user's id from an invitation, with its redeem link noted."""
+    user = answer.get("invitedUser")
+    url = answer.get("inviteRedeemUrl")
+    if isinstance(url, str):
+        creation.notes.append(f"redeem link: {url}")
+    return {"id": user.get("id")} if isinstance(user, dict) else {}
 
 
 def _policy_body(creation: _Creation, *, keep_state: bool) -> None:

@@ -14,6 +14,7 @@ creating it again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +25,15 @@ import orjson
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.restore.plan import RestorePlan
+from entra_backup.services.restore.ids import EarlierRestores
 from entra_backup.services.restore.journal import FINISHED, read_journal
-from entra_backup.services.restore.report import DONE, FAILED, SKIPPED, RestoreReport
+from entra_backup.services.restore.report import (
+    DONE,
+    FAILED,
+    NEEDS_ENABLING,
+    SKIPPED,
+    RestoreReport,
+)
 
 LATEST = "latest"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -199,21 +207,37 @@ def list_runs(home: Path, tenant: str) -> list[RunInfo]:
     return [run.info() for run in all_runs(home) if run.tenant() == tenant]
 
 
-def earlier_id_map(home: Path, tenant: str) -> dict[str, str]:
-    """Old id -> new id of every object earlier restore runs of ``tenant`` re-created
-    (from their journals, so a run that was killed counts too); a later run's wins."""
+def earlier_id_map(home: Path, tenant: str) -> EarlierRestores:
+    """What every earlier restore run of ``tenant`` re-created: old id -> new id, old
+    appId -> new appId, and the policies created report-only (from their journals, so a
+    run that was killed counts too); a later run's word wins."""
     root = runs_root(home)
-    found: dict[str, str] = {}
-    if not root.is_dir():
-        return found
-    for directory in sorted(root.iterdir()):
-        run = RestoreRun(directory)
-        if not run.journal.is_file() or not (directory / "plan.json").is_file() \
-                or run.plan().tenant != tenant:
-            continue
-        for key, entry in read_journal(run.journal).items():
+    journals = []
+    if root.is_dir():
+        for directory in sorted(root.iterdir()):
+            run = RestoreRun(directory)
+            if run.journal.is_file() and (directory / "plan.json").is_file() \
+                    and run.plan().tenant == tenant:
+                journals.append(run.journal)
+    return journals_restores(journals)
+
+
+def journals_restores(journals: Iterable[Path]) -> EarlierRestores:
+    """:func:`earlier_id_map` of the given journals, oldest first."""
+    ids: dict[str, str] = {}
+    app_ids: dict[str, str] = {}
+    report_only: set[str] = set()
+    for journal in journals:
+        for key, entry in read_journal(journal).items():
             parts = key.split(":")
-            if parts[0] == "recreate" and len(parts) >= 3 and entry.event == FINISHED \
-                    and entry.new_id:
-                found[parts[2]] = entry.new_id
-    return found
+            if parts[0] != "recreate" or len(parts) < 3 or entry.event != FINISHED \
+                    or not entry.new_id:
+                continue
+            ids[parts[2]] = entry.new_id
+            if entry.old_app_id and entry.new_app_id:
+                app_ids[entry.old_app_id] = entry.new_app_id
+            if NEEDS_ENABLING in entry.flags:
+                report_only.add(parts[2])
+            else:
+                report_only.discard(parts[2])
+    return EarlierRestores(ids, app_ids, frozenset(report_only))

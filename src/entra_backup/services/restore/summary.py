@@ -16,9 +16,12 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan
 from entra_backup.services.restore.execute import item_keys
 from entra_backup.services.restore.plan import RestoreOptions
+from entra_backup.store.repository import Repository
+from entra_backup.store.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,18 @@ class PlanSummary:
                 "needs_default_password": self.needs_password, "ca_state": self.ca_state}
 
 
-def summarize(plan: RestorePlan) -> PlanSummary:
-    """The summary of ``plan`` (pure: reads nothing but the plan)."""
+def invited_guests(plan: RestorePlan, repo: Repository, snapshot: Snapshot) -> frozenset[str]:
+    """The users the plan re-creates that are guests: invited again, so they need no
+    default password (their stored documents say so; the plan alone does not)."""
+    return frozenset(
+        item.object_id for item in plan.items
+        if item.action is Action.RECREATE and item.type == "users"
+        and guests.is_guest(item.type, repo.get(snapshot, item.type, item.object_id)))
+
+
+def summarize(plan: RestorePlan, invited: Collection[str] = ()) -> PlanSummary:
+    """The summary of ``plan`` (pure: reads nothing but the plan). ``invited``: the
+    re-created users that are guests (:func:`invited_guests`), who need no password."""
     items: Counter[tuple[str, str]] = Counter()
     writes: Counter[tuple[str, str]] = Counter()
     for item in plan.items:
@@ -87,7 +100,8 @@ def summarize(plan: RestorePlan) -> PlanSummary:
         conditional_access_writes=lanes["conditional_access"],
         estimated_seconds=plan.estimated_seconds(),
         recreated_users=sum(1 for i in plan.items
-                            if i.action is Action.RECREATE and i.type == "users"),
+                            if i.action is Action.RECREATE and i.type == "users"
+                            and i.object_id not in invited),
         removed_objects=sum(1 for i in plan.items if i.action is Action.REMOVE),
         removed_edges=sum(len(i.edges) for i in plan.items
                           if i.action is Action.REMOVE_EDGES),

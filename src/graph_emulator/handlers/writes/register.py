@@ -16,7 +16,18 @@ from graph_emulator.model.kinds import KINDS
 from graph_emulator.protocol import GraphResponse
 from graph_emulator.routing import Router
 
-from . import applications, grants, groups, licences, links, policies, roles, units, users
+from . import (
+    applications,
+    grants,
+    groups,
+    invitations,
+    licences,
+    links,
+    policies,
+    roles,
+    units,
+    users,
+)
 
 ASSIGN = KINDS["appRoleAssignments"].write
 CA_LANE = "conditionalAccess"
@@ -91,6 +102,8 @@ def _register_actions(router: Router) -> None:
                    partial(licences.assign_license, kind=kind),
                    ("LicenseAssignment.ReadWrite.All", write, "Directory.ReadWrite.All"),
                    resource_units=1)
+    router.add("POST", "/invitations", invitations.invite, invitations.PERMISSIONS,
+               resource_units=1)
     scoped = "/directory/administrativeUnits/{id}/scopedRoleMembers"
     permissions = KINDS["scopedRoleMembers"].write
     router.add("POST", scoped, roles.create_scoped_member, permissions, resource_units=1)
