@@ -18,6 +18,7 @@ from entra_backup.cli import (
     context,
     demo_cmd,
     emulator_cmd,
+    repair_cmd,
     repo_cmd,
     restore_cmd,
     tenant_cmd,
@@ -38,6 +39,8 @@ app.command("demo")(demo_cmd.demo)
 app.command("init")(repo_cmd.init)
 app.command("check")(repo_cmd.check)
 app.command("reindex")(repo_cmd.reindex)
+app.add_typer(repair_cmd.app, name="repair")
+app.command("unlock")(repair_cmd.unlock)
 app.command("backup")(backup_cmd.backup)
 app.command("snapshots")(browse_cmd.snapshots)
 app.command("ls")(browse_cmd.ls)

@@ -29,7 +29,10 @@ class BlobReader:
         """The blob's location; raise MissingBlob or CorruptBlob for a kind mismatch."""
         location = self.index.get(blob_id)
         if location is None:
-            raise MissingBlob(f"blob {blob_id.hex()} is in no index")
+            raise MissingBlob(
+                f"blob {blob_id.hex()} is in no index (if index files were lost or damaged, "
+                "run 'entra-backup repair index')"
+            )
         if location.kind != kind:
             raise CorruptBlob(
                 f"blob {blob_id.hex()} is indexed as kind {location.kind}, expected {kind}"

@@ -1,0 +1,114 @@
+"""``repair index`` and ``unlock`` end to end: a home backed up from the emulator over
+HTTPS, then damaged the way a user's storage or a killed job would damage it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.lock import LOCK_PREFIX, RepositoryLock
+from tests.cli.conftest_workspace import (
+    Cli,
+    assert_one_line_error,
+    tenant_add_args,
+    weak_passphrase_keys,
+)
+from tests.support.live_emulator import LiveEmulator
+
+TENANT = "contoso"
+SECRET_VARIABLE = "REPAIR_SECRET"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
+    emulator = LiveEmulator.start(tmp_path_factory.mktemp("repair-emulator"), users=20, seed=5,
+                                  throttle="off")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _weak_keys() -> Iterator[None]:
+    with weak_passphrase_keys():
+        yield
+
+
+@pytest.fixture
+def cli(live: LiveEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """A fresh home with the tenant registered and backed up once."""
+    cli = Cli.for_home(tmp_path / "home", {SECRET_VARIABLE: live.client_secret}, capsys)
+    for args in (["init"], tenant_add_args(live, TENANT, SECRET_VARIABLE),
+                 ["backup", TENANT, "--json"]):
+        result = cli.run(*args)
+        assert result.code == 0, str(result)
+    return cli
+
+
+def repository(cli: Cli) -> LocalBackend:
+    return LocalBackend(cli.home / "repository")
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_lost_index_file_is_named_and_repair_index_brings_every_snapshot_back(
+    cli: Cli, tmp_path: Path
+) -> None:
+    index_files = sorted((cli.home / "repository" / "index").iterdir(),
+                         key=lambda path: path.stat().st_mtime_ns)
+    index_files[0].unlink()
+
+    for args in (["backup", TENANT, "--full", "--json"],
+                 ["export", TENANT, "-o", str(tmp_path / "lost.zip"), "--json"]):
+        assert_one_line_error(cli.run(*args), 22, contains=("entra-backup repair index",))
+
+    dry = cli.json("repair", "index", "--dry-run")
+    assert dry["blobs_missing_from_index"] > 0 and dry["index_files_written"] == []
+    assert sorted(path.name for path in (cli.home / "repository" / "index").iterdir()) == \
+        sorted(path.name for path in index_files[1:])
+
+    done = cli.json("repair", "index")
+    assert done["blobs_missing_from_index"] == dry["blobs_missing_from_index"]
+    assert done["damaged_packs"] == [] and done["packs_read"] > 0
+    assert cli.json("check", "--read-data")["ok"] is True
+    assert cli.run("backup", TENANT, "--full", "--json").code == 0
+    assert cli.json("export", TENANT, "-o", str(tmp_path / "back.zip"))
+
+
+def test_a_lock_left_by_a_dead_process_does_not_block_the_next_backup(cli: Cli) -> None:
+    RepositoryLock(repository(cli), pid=dead_pid()).acquire()
+    result = cli.run("backup", TENANT, "--json")
+    assert result.code == 0, str(result)
+    assert list(repository(cli).list(LOCK_PREFIX)) == []
+
+
+def test_unlock_refuses_a_live_holder_and_removes_it_with_force(cli: Cli) -> None:
+    RepositoryLock(repository(cli), pid=os.getpid()).acquire()
+
+    assert_one_line_error(cli.run("backup", TENANT), 24, contains=("expires in",))
+    assert_one_line_error(cli.run("repair", "index"), 24, contains=("entra-backup unlock",))
+    assert_one_line_error(cli.run("unlock"), 25, contains=("--force", "second writer"))
+    assert len(list(repository(cli).list(LOCK_PREFIX))) == 1
+
+    forced = cli.json("unlock", "--force")
+    assert [item["reason"] for item in forced["removed"]] == ["forced"]
+    assert cli.run("backup", TENANT, "--json").code == 0
+
+
+def test_unlock_removes_a_stale_lock_and_its_help_states_the_risk(cli: Cli) -> None:
+    RepositoryLock(repository(cli), pid=dead_pid()).acquire()
+    assert [item["reason"] for item in cli.json("unlock")["removed"]] == ["stale"]
+    assert cli.json("unlock")["removed"] == []
+    help_text = cli.run("unlock", "--help").out
+    assert "--force" in help_text and "second writer" in " ".join(help_text.split())

@@ -1,0 +1,110 @@
+"""``repair index``: a repository whose index files were lost or damaged is rebuilt from
+the packs' own headers, and every snapshot reads back exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from entra_backup.store.backends.base import Backend
+from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.store.check import check
+from entra_backup.store.errors import MissingBlob
+from entra_backup.store.files import INDEX_MAGIC, INDEX_PREFIX, open_file, pack_name
+from entra_backup.store.index import decode_index
+from entra_backup.store.lock import LockLost
+from entra_backup.store.repair import rebuild_index
+from entra_backup.store.repository import Repository
+from entra_backup.store.snapshot import Snapshot
+from tests.store._support import group, new_repository, reopen, user, write_tenant
+
+
+def _index_names(backend: Backend) -> list[str]:
+    return sorted(info.name for info in backend.list(INDEX_PREFIX))
+
+
+def _assert_reads_back(repo: Repository, snapshot: Snapshot, changed: frozenset[int]) -> None:
+    users = dict(repo.objects(snapshot, "users"))
+    assert users == {f"user-{n:05d}": user(n, int(n in changed)) for n in range(300)}
+    groups = dict(repo.objects(snapshot, "groups"))
+    assert groups == {f"group-{n:04d}": group(n) for n in range(40)}
+
+
+def _index_file_holding(repo: Repository, blob_id: bytes) -> str:
+    for name in _index_names(repo.backend):
+        body = open_file(repo.keys, INDEX_MAGIC, repo.backend.read(name), name)
+        packs, _ = decode_index(body, name)
+        if any(entry.blob_id == blob_id for pack in packs for entry in pack.entries):
+            return name
+    raise AssertionError("no index file lists the blob")
+
+
+def test_a_lost_index_file_is_rebuilt_from_the_packs(backend: Backend) -> None:
+    repo = new_repository(backend)
+    first = write_tenant(repo)
+    second = write_tenant(repo, changed=frozenset({3, 150}))
+    names = _index_names(backend)
+    manifest = first.types["users"].manifest
+    assert manifest is not None and len(names) > 1
+    lost = _index_file_holding(repo, manifest)
+    backend.delete(lost)
+    broken = reopen(backend)
+    with pytest.raises(MissingBlob, match="repair index"):
+        _assert_reads_back(broken, broken.load_snapshot(first.id), frozenset())
+
+    report = rebuild_index(broken, guard=lambda: None)
+
+    assert report.blobs_missing_from_index > 0
+    assert report.damaged_packs == []
+    assert report.packs_read == len(list(backend.list("data/")))
+    assert set(report.index_files_removed) == set(names) - {lost}
+    assert _index_names(backend) == sorted(report.index_files_written)
+    repaired = reopen(backend)
+    _assert_reads_back(repaired, repaired.load_snapshot(first.id), frozenset())
+    _assert_reads_back(repaired, repaired.load_snapshot(second.id), frozenset({3, 150}))
+    assert check(repaired, read_data=True).ok
+
+
+def test_a_dry_run_reports_and_writes_nothing(backend: Backend) -> None:
+    repo = new_repository(backend)
+    write_tenant(repo)
+    backend.delete(_index_names(backend)[0])
+    before = _index_names(backend)
+
+    report = rebuild_index(reopen(backend), guard=lambda: None, dry_run=True)
+
+    assert report.blobs_missing_from_index > 0
+    assert report.index_files_written == [] and report.index_files_removed == []
+    assert _index_names(backend) == before
+
+
+def test_a_pack_whose_header_does_not_authenticate_is_reported_not_indexed() -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    write_tenant(repo)
+    location = next(location for _, location in repo.index.items())
+    name = pack_name(location.pack_id)
+    data = bytearray(backend.read(name))
+    data[-10] ^= 0x01  # inside the sealed header's tag
+    backend.delete(name)
+    backend.create(name, bytes(data))
+
+    report = rebuild_index(reopen(backend), guard=lambda: None)
+
+    assert [pack.pack_id for pack in report.damaged_packs] == [location.pack_id]
+    repaired = reopen(backend)
+    assert location.pack_id not in repaired.index.pack_ids()
+    assert not check(repaired).ok
+
+
+def test_the_rebuild_writes_only_while_the_lock_is_held() -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    write_tenant(repo)
+    before = _index_names(backend)
+
+    def lost() -> None:
+        raise LockLost("taken over")
+
+    with pytest.raises(LockLost):
+        rebuild_index(reopen(backend), guard=lost)
+    assert _index_names(backend) == before
