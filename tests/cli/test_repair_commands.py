@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.files import pack_name
+from entra_backup.store.keys.passphrase import PassphraseKeyProvider
 from entra_backup.store.lock import LOCK_PREFIX, RepositoryLock
+from entra_backup.store.repository import Repository
 from tests.cli.conftest_workspace import (
+    PASSPHRASE,
     Cli,
     assert_one_line_error,
     tenant_add_args,
@@ -112,3 +116,32 @@ def test_unlock_removes_a_stale_lock_and_its_help_states_the_risk(cli: Cli) -> N
     assert cli.json("unlock")["removed"] == []
     help_text = cli.run("unlock", "--help").out
     assert "--force" in help_text and "second writer" in " ".join(help_text.split())
+
+
+def test_a_flipped_bit_is_marked_by_check_and_the_next_full_backup_stores_it_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    backend = repository(cli)
+    repo = Repository.open(backend, PassphraseKeyProvider(PASSPHRASE))
+    snapshot = repo.load_snapshot("latest")
+    manifest = snapshot.types["users"].manifest
+    assert manifest is not None
+    _, blob_id = next(iter(repo.manifests.entries(manifest)))
+    location = repo.index.get(blob_id)
+    assert location is not None
+    pack = cli.home / "repository" / pack_name(location.pack_id)
+    data = bytearray(pack.read_bytes())
+    data[location.offset + location.length // 2] ^= 0x01
+    pack.chmod(0o600)
+    pack.write_bytes(bytes(data))
+
+    checked = cli.run("check", "--read-data", "--json")
+    assert checked.code == 22 and "blob-damaged" in " ".join(checked.json()["problems"])
+    assert len(list(backend.list("damaged/"))) == 1
+    assert cli.json("repair", "packs", "--dry-run")["blobs_dropped"] == 1
+    assert cli.json("repair", "packs")["blobs_dropped"] == 1
+
+    full = cli.run("backup", TENANT, "--full", "--json")
+    assert full.code == 0, str(full)
+    assert full.json()["new_versions"] >= 1
+    assert cli.json("export", TENANT, "-o", str(tmp_path / "healed.zip"))

@@ -8,11 +8,11 @@ import pytest
 from entra_backup.store.backends.base import Backend
 from entra_backup.store.backends.memory import MemoryBackend
 from entra_backup.store.check import check
-from entra_backup.store.errors import MissingBlob
+from entra_backup.store.errors import CorruptBlob, MissingBlob
 from entra_backup.store.files import INDEX_MAGIC, INDEX_PREFIX, open_file, pack_name
-from entra_backup.store.index import decode_index
+from entra_backup.store.index import decode_index, load_index
 from entra_backup.store.lock import LockLost
-from entra_backup.store.repair import rebuild_index
+from entra_backup.store.repair import drop_damaged, rebuild_index
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 from tests.store._support import group, new_repository, reopen, user, write_tenant
@@ -108,3 +108,65 @@ def test_the_rebuild_writes_only_while_the_lock_is_held() -> None:
     with pytest.raises(LockLost):
         rebuild_index(reopen(backend), guard=lost)
     assert _index_names(backend) == before
+
+
+def _flip_document(backend: Backend, repo: Repository, snapshot: Snapshot, object_id: str
+                   ) -> tuple[str, bytes]:
+    manifest = snapshot.types["users"].manifest
+    assert manifest is not None
+    blob_id = repo.manifests.lookup(manifest, object_id)
+    assert blob_id is not None
+    location = repo.index.get(blob_id)
+    assert location is not None
+    name = pack_name(location.pack_id)
+    data = bytearray(backend.read(name))
+    data[location.offset + location.length // 2] ^= 0x40
+    backend.delete(name)
+    backend.create(name, bytes(data))
+    return location.pack_id, blob_id
+
+
+def test_a_damaged_blob_is_marked_in_the_repository_and_the_next_backup_stores_it_again(
+) -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    first = write_tenant(repo)
+    pack_id, blob_id = _flip_document(backend, repo, first, "user-00042")
+    assert list(backend.list("damaged/")) == []
+
+    report = check(reopen(backend), read_data=True)
+
+    assert report.damage_marker is not None and report.found_damage[0][:2] == (pack_id, blob_id)
+    assert [info.name for info in backend.list("damaged/")] == [report.damage_marker]
+    other_client = reopen(backend)
+    assert blob_id not in other_client.index
+    with pytest.raises(CorruptBlob, match="marked damaged"):
+        other_client.get(first, "users", "user-00042")
+    again = write_tenant(other_client)
+    stored_again = other_client.index.get(blob_id)
+    assert stored_again is not None and stored_again.pack_id != pack_id
+    after = reopen(backend)
+    _assert_reads_back(after, after.load_snapshot(again.id), frozenset())
+    _assert_reads_back(after, after.load_snapshot(first.id), frozenset())
+    # Only the pack file's own hash still shows the flipped bit, until prune rewrites it.
+    assert {p.kind for p in check(after, read_data=True).problems} == {"pack-damaged"}
+
+
+def test_repair_packs_drops_the_marked_blobs_from_the_index_files() -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    first = write_tenant(repo)
+    _, blob_id = _flip_document(backend, repo, first, "user-00007")
+    check(reopen(backend), read_data=True)
+
+    dry = drop_damaged(reopen(backend), guard=lambda: None, dry_run=True)
+    assert dry.blobs_dropped == 1 and dry.index_files_written == []
+    done = drop_damaged(reopen(backend), guard=lambda: None)
+    assert done.blobs_dropped == 1 and done.index_files_written
+
+    unfiltered = load_index(backend, reopen(backend).keys).index
+    assert unfiltered.get(blob_id) is None
+    assert drop_damaged(reopen(backend), guard=lambda: None).blobs_dropped == 0
+    rebuilt = rebuild_index(reopen(backend), guard=lambda: None)
+    assert rebuilt.blobs_dropped == 1, "repair index never brings a marked copy back"
+    assert load_index(backend, reopen(backend).keys).index.get(blob_id) is None

@@ -34,6 +34,22 @@ def index(dry_run: bool = _DRY_RUN, json_output: bool = _JSON) -> None:
                    f"{len(report.index_files_removed)} superseded one(s).")
 
 
+@app.command("packs")
+def packs(dry_run: bool = _DRY_RUN, json_output: bool = _JSON) -> None:
+    """Drop the blobs 'check --read-data' marked damaged from the index, so that the next
+    backup stores them again from Graph."""
+    report = service.repair_packs(workspace().open_repository(), dry_run=dry_run)
+    if json_output:
+        print_json(asdict(report))
+        return
+    verb = "Would drop" if dry_run else "Dropped"
+    typer.echo(f"{verb} {report.blobs_dropped} damaged blob(s) from the index; "
+               f"{report.blobs_indexed} blob(s) stay indexed.")
+    if report.blobs_dropped:
+        typer.echo("Next: a backup stores them again (objects that still exist); "
+                   "'entra-backup repair snapshots' records the others as lost.")
+
+
 def unlock(
     force: bool = typer.Option(False, "--force", help="Also remove the lock of a holder that "
                                "may be alive. Risk: " + service.UNLOCK_RISK + "."),

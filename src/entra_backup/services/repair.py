@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from entra_backup.store.backends.base import Backend
 from entra_backup.store.errors import LockHolderAlive, RepositoryLocked
 from entra_backup.store.lock import LockHeld, RepositoryLock
-from entra_backup.store.repair import IndexRepair, rebuild_index
+from entra_backup.store.repair import IndexRepair, drop_damaged, rebuild_index
 from entra_backup.store.repository import Repository
 
 
@@ -39,6 +39,14 @@ def repair_index(repo: Repository, *, dry_run: bool = False) -> IndexRepair:
         return rebuild_index(repo, guard=lambda: None, dry_run=True)
     with exclusive(repo) as lock:
         return rebuild_index(repo, guard=lock.ensure_held)
+
+
+def repair_packs(repo: Repository, *, dry_run: bool = False) -> IndexRepair:
+    """Drop the blobs ``check --read-data`` marked damaged from the index files."""
+    if dry_run:
+        return drop_damaged(repo, guard=lambda: None, dry_run=True)
+    with exclusive(repo) as lock:
+        return drop_damaged(repo, guard=lock.ensure_held)
 
 
 @dataclass
