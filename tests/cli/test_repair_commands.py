@@ -118,15 +118,13 @@ def test_unlock_removes_a_stale_lock_and_its_help_states_the_risk(cli: Cli) -> N
     assert "--force" in help_text and "second writer" in " ".join(help_text.split())
 
 
-def test_a_flipped_bit_is_marked_by_check_and_the_next_full_backup_stores_it_again(
-    cli: Cli, tmp_path: Path
-) -> None:
-    backend = repository(cli)
-    repo = Repository.open(backend, PassphraseKeyProvider(PASSPHRASE))
+def flip_a_user_document(cli: Cli) -> str:
+    """Flip one bit inside a user's document blob in the latest snapshot; return its id."""
+    repo = Repository.open(repository(cli), PassphraseKeyProvider(PASSPHRASE))
     snapshot = repo.load_snapshot("latest")
     manifest = snapshot.types["users"].manifest
     assert manifest is not None
-    _, blob_id = next(iter(repo.manifests.entries(manifest)))
+    object_id, blob_id = next(iter(repo.manifests.entries(manifest)))
     location = repo.index.get(blob_id)
     assert location is not None
     pack = cli.home / "repository" / pack_name(location.pack_id)
@@ -134,6 +132,14 @@ def test_a_flipped_bit_is_marked_by_check_and_the_next_full_backup_stores_it_aga
     data[location.offset + location.length // 2] ^= 0x01
     pack.chmod(0o600)
     pack.write_bytes(bytes(data))
+    return object_id
+
+
+def test_a_flipped_bit_is_marked_by_check_and_the_next_full_backup_stores_it_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    backend = repository(cli)
+    flip_a_user_document(cli)
 
     checked = cli.run("check", "--read-data", "--json")
     assert checked.code == 22 and "blob-damaged" in " ".join(checked.json()["problems"])
@@ -145,3 +151,26 @@ def test_a_flipped_bit_is_marked_by_check_and_the_next_full_backup_stores_it_aga
     assert full.code == 0, str(full)
     assert full.json()["new_versions"] >= 1
     assert cli.json("export", TENANT, "-o", str(tmp_path / "healed.zip"))
+
+
+def test_repair_snapshots_records_the_lost_object_and_snapshots_and_check_say_so(
+    cli: Cli,
+) -> None:
+    object_id = flip_a_user_document(cli)
+    assert cli.run("check", "--read-data").code == 22
+    cli.json("repair", "packs")
+    before = [s["id"] for s in cli.json("snapshots", TENANT)]
+
+    dry = cli.json("repair", "snapshots", "--dry-run")
+    assert dry["lost"] == {before[0]: {"users": [object_id]}}
+    assert [s["id"] for s in cli.json("snapshots", TENANT)] == before
+
+    done = cli.json("repair", "snapshots")
+    new_id = done["rewritten"][before[0]]
+    [listed] = cli.json("snapshots", TENANT)
+    assert listed["id"] == new_id and listed["lost"] == 1 and listed["partial"] is True
+    assert listed["types"]["users"]["lost"] == [object_id]
+    checked = cli.json("check")
+    assert checked["ok"] is True
+    assert any(w.startswith("objects-lost") for w in checked["warnings"])
+    assert "1 object(s) were recorded as lost" in cli.run("check").out

@@ -12,7 +12,7 @@ from entra_backup.store.errors import CorruptBlob, MissingBlob
 from entra_backup.store.files import INDEX_MAGIC, INDEX_PREFIX, open_file, pack_name
 from entra_backup.store.index import decode_index, load_index
 from entra_backup.store.lock import LockLost
-from entra_backup.store.repair import drop_damaged, rebuild_index
+from entra_backup.store.repair import drop_damaged, rebuild_index, rewrite_snapshots
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 from tests.store._support import group, new_repository, reopen, user, write_tenant
@@ -170,3 +170,34 @@ def test_repair_packs_drops_the_marked_blobs_from_the_index_files() -> None:
     rebuilt = rebuild_index(reopen(backend), guard=lambda: None)
     assert rebuilt.blobs_dropped == 1, "repair index never brings a marked copy back"
     assert load_index(backend, reopen(backend).keys).index.get(blob_id) is None
+
+
+def test_repair_snapshots_records_objects_whose_data_was_lost_and_reads_the_rest() -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    first = write_tenant(repo)
+    _flip_document(backend, repo, first, "user-00042")
+    check(reopen(backend), read_data=True)
+    drop_damaged(reopen(backend), guard=lambda: None)
+
+    dry = rewrite_snapshots(reopen(backend), guard=lambda: None, dry_run=True)
+    assert dry.lost == {first.id: {"users": ["user-00042"]}}
+    assert reopen(backend).snapshot_ids() == [first.id]
+
+    done = rewrite_snapshots(reopen(backend), guard=lambda: None)
+    new_id = done.rewritten[first.id]
+    assert new_id is not None
+    repaired = reopen(backend)
+    assert repaired.snapshot_ids() == [new_id]
+    snapshot = repaired.load_snapshot(new_id)
+    assert snapshot.types["users"].lost == ("user-00042",)
+    assert snapshot.types["users"].count == 299
+    users = dict(repaired.objects(snapshot, "users"))
+    assert "user-00042" not in users and len(users) == 299
+    assert users["user-00041"] == user(41)
+    assert dict(repaired.objects(snapshot, "groups")) == {
+        f"group-{n:04d}": group(n) for n in range(40)}
+    report = check(repaired)
+    assert [w.kind for w in report.warnings if w.kind == "objects-lost"] == ["objects-lost"]
+    assert not any(p.kind == "blob-missing" for p in report.problems)
+    assert rewrite_snapshots(repaired, guard=lambda: None).rewritten == {}

@@ -50,6 +50,24 @@ def packs(dry_run: bool = _DRY_RUN, json_output: bool = _JSON) -> None:
                    "'entra-backup repair snapshots' records the others as lost.")
 
 
+@app.command("snapshots")
+def snapshots(dry_run: bool = _DRY_RUN, json_output: bool = _JSON) -> None:
+    """Rewrite snapshots that reference lost data (after 'repair packs'): the new snapshot
+    leaves the lost objects out and records their ids; the old snapshot file is removed."""
+    report = service.repair_snapshots(workspace().open_repository(), dry_run=dry_run)
+    if json_output:
+        print_json(asdict(report))
+        return
+    for old, new in report.rewritten.items():
+        lost = ", ".join(f"{t}: {len(ids)}" for t, ids in report.lost[old].items())
+        target = "would be rewritten" if new is None else f"rewritten as {new[:8]}"
+        typer.echo(f"snapshot {old[:8]} {target}; lost objects: {lost}")
+    typer.echo(f"Checked {report.snapshots_checked} snapshot(s); "
+               f"{len(report.rewritten)} reference lost data.")
+    if report.rewritten and not dry_run:
+        typer.echo("Run 'entra-backup reindex' to bring the catalog up to date.")
+
+
 def unlock(
     force: bool = typer.Option(False, "--force", help="Also remove the lock of a holder that "
                                "may be alive. Risk: " + service.UNLOCK_RISK + "."),

@@ -81,15 +81,16 @@ def check(
     """Verify the repository's structure (and, with --read-data, every stored byte)."""
     report = check_repository(workspace().open_repository(), read_data=read_data)
     problems = [f"{p.kind}: {p.item}: {p.message}" for p in report.problems]
+    warnings = [f"{p.kind}: {p.item}: {p.message}" for p in report.warnings]
     affected = [{"snapshot": a.snapshot, "type": a.type_name, "object": a.object_id,
                  "reason": a.reason} for a in report.affected]
     if json_output:
         print_json({"ok": report.ok, "snapshots_checked": report.snapshots_checked,
                     "packs_read": report.packs_read, "problems": problems,
-                    "affected": affected})
+                    "affected": affected, "warnings": warnings})
     else:
-        for problem in problems:
-            typer.echo(problem)
+        for line in [*problems, *(f"warning: {w}" for w in warnings)]:
+            typer.echo(line)
         typer.echo(f"Checked {report.snapshots_checked} snapshot(s), read "
                    f"{report.packs_read} pack(s): "
                    + ("no problems." if report.ok else f"{len(problems)} problem(s)."))

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from entra_backup.store.backends.base import Backend
 from entra_backup.store.errors import LockHolderAlive, RepositoryLocked
 from entra_backup.store.lock import LockHeld, RepositoryLock
-from entra_backup.store.repair import IndexRepair, drop_damaged, rebuild_index
+from entra_backup.store.repair import (
+    IndexRepair,
+    SnapshotRepair,
+    drop_damaged,
+    rebuild_index,
+    rewrite_snapshots,
+)
 from entra_backup.store.repository import Repository
 
 
@@ -47,6 +53,14 @@ def repair_packs(repo: Repository, *, dry_run: bool = False) -> IndexRepair:
         return drop_damaged(repo, guard=lambda: None, dry_run=True)
     with exclusive(repo) as lock:
         return drop_damaged(repo, guard=lock.ensure_held)
+
+
+def repair_snapshots(repo: Repository, *, dry_run: bool = False) -> SnapshotRepair:
+    """Rewrite snapshots that reference lost blobs, recording the lost objects."""
+    if dry_run:
+        return rewrite_snapshots(repo, guard=lambda: None, dry_run=True)
+    with exclusive(repo) as lock:
+        return rewrite_snapshots(repo, guard=lock.ensure_held)
 
 
 @dataclass

@@ -200,6 +200,12 @@ def _check_snapshot(repo: Repository, report: CheckReport, snapshot_id: str) -> 
         return
     report.snapshots_checked += 1
     for type_name, entry in sorted(snapshot.types.items()):
+        if entry.lost:
+            report.warnings.append(Problem(
+                "objects-lost", f"{snapshot.id}/{type_name}",
+                f"snapshot {snapshot.short_id} {type_name}: {len(entry.lost)} object(s) were "
+                "recorded as lost by 'repair snapshots' (their data was damaged)",
+            ))
         if entry.manifest is not None and _check_structure(repo, report, snapshot, type_name):
             _check_documents(repo, report, snapshot, type_name, entry.count)
 

@@ -22,19 +22,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from entra_backup.store.backends.base import NotFound
+from entra_backup.store.blob import BlobCodec
 from entra_backup.store.errors import IntegrityError
 from entra_backup.store.files import (
     DATA_PREFIX,
     INDEX_PREFIX,
+    SNAPSHOT_MAGIC,
+    SNAPSHOT_PREFIX,
     content_name,
     pack_id_of,
+    seal_file,
 )
 from entra_backup.store.index import IndexedPack, load_index, write_index_file
+from entra_backup.store.manifest import write_manifest
 from entra_backup.store.pack import PackEntry, pack_salt, read_header
 from entra_backup.store.repository import Repository
+from entra_backup.store.sink import BlobSink
+from entra_backup.store.snapshot import Snapshot, TypeEntry, TypeStatus
 
 PACKS_PER_INDEX_FILE = 256
 """Packs named by one rebuilt index file (about 30,000 blobs at 4 MiB packs)."""
@@ -167,3 +174,89 @@ def _read_packs(
         if kept:
             packs.append(IndexedPack(pack_id, salt, kept))
     return packs
+
+
+@dataclass
+class SnapshotRepair:
+    """What ``repair snapshots`` found and did: old id to new id, and what each lost."""
+
+    dry_run: bool
+    snapshots_checked: int = 0
+    rewritten: dict[str, str | None] = field(default_factory=dict)
+    """Old snapshot id to its replacement (None in a dry run)."""
+    lost: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Old snapshot id to type to the object ids lost (``*``: the whole type)."""
+
+
+def rewrite_snapshots(
+    repo: Repository, *, guard: Callable[[], None], dry_run: bool = False,
+) -> SnapshotRepair:
+    """Rewrite each snapshot that references blobs in no index (after ``repair packs``)
+    without the lost objects, recording their ids in the new snapshot; then delete the
+    old snapshot file. Nothing is dropped silently: the ids stay in ``TypeEntry.lost``.
+    """
+    repo.reload_index()
+    report = SnapshotRepair(dry_run=dry_run)
+    sink = BlobSink(repo.backend, BlobCodec(repo.keys, repo.load_dictionary), repo.index,
+                    pack_size=repo.config.pack_size, guard=guard, index_every=repo.index_every)
+    for snapshot in repo.snapshots():
+        report.snapshots_checked += 1
+        types, lost = _salvage(repo, snapshot, None if dry_run else sink)
+        if not lost:
+            continue
+        report.lost[snapshot.id] = lost
+        report.rewritten[snapshot.id] = None
+        if not dry_run:
+            sink.flush()
+            repo.note_index_files(sink.written_files)
+            report.rewritten[snapshot.id] = _replace_snapshot(repo, snapshot, types, guard)
+    return report
+
+
+def _salvage(
+    repo: Repository, snapshot: Snapshot, sink: BlobSink | None
+) -> tuple[dict[str, TypeEntry], dict[str, list[str]]]:
+    types: dict[str, TypeEntry] = {}
+    lost: dict[str, list[str]] = {}
+    for type_name, entry in sorted(snapshot.types.items()):
+        types[type_name] = entry
+        if entry.manifest is None:
+            continue
+        try:
+            entries = list(repo.manifests.entries(entry.manifest))
+        except IntegrityError as exc:
+            lost[type_name] = ["*"]
+            types[type_name] = replace(
+                entry, status=TypeStatus.FAILED, count=0, manifest=None,
+                message=f"lost: its manifest could not be read ({exc.message})",
+                lost=(*entry.lost, "*"),
+            )
+            continue
+        kept = [(object_id, blob) for object_id, blob in entries if blob in repo.index]
+        if len(kept) == len(entries):
+            continue
+        kept_ids = {object_id for object_id, _ in kept}
+        gone = [object_id for object_id, _ in entries if object_id not in kept_ids]
+        lost[type_name] = gone
+        manifest = None if sink is None else _store_manifest(sink, kept)
+        types[type_name] = replace(entry, count=len(kept), manifest=manifest,
+                                   lost=(*entry.lost, *gone))
+    return types, lost
+
+
+def _store_manifest(sink: BlobSink, kept: list[tuple[str, bytes]]) -> bytes:
+    return write_manifest(sink.put, lambda: iter(kept), len(kept), None)
+
+
+def _replace_snapshot(
+    repo: Repository, old: Snapshot, types: dict[str, TypeEntry], guard: Callable[[], None]
+) -> str:
+    new = replace(old, types=types, id="")
+    data = seal_file(repo.keys, SNAPSHOT_MAGIC, new.encode())
+    new_id = content_name(data)
+    guard()
+    repo.backend.create(SNAPSHOT_PREFIX + new_id, data)
+    guard()
+    repo.backend.delete(SNAPSHOT_PREFIX + old.id)
+    repo.forget_cached(old.id)
+    return new_id
