@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +176,38 @@ def test_repair_snapshots_records_the_lost_object_and_snapshots_and_check_say_so
     assert checked["ok"] is True
     assert any(w.startswith("objects-lost") for w in checked["warnings"])
     assert "1 object(s) were recorded as lost" in cli.run("check").out
+
+
+def test_check_reports_leftovers_and_a_backup_removes_scratch_folders_of_dead_runs(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    dead = scratch / f"entra-backup-spool-{dead_pid()}-k1ll3d"
+    live = scratch / f"entra-backup-live-{os.getpid()}-running"
+    old = scratch / "entra-backup-spool-0ld3rv3r"
+    fresh = scratch / "entra-backup-live-fr35hn0w"
+    for folder in (dead, live, old, fresh):
+        folder.mkdir()
+        (folder / "spool.db").write_bytes(b"directory data in clear")
+    an_hour_ago = time.time() - 3600
+    for path in (old / "spool.db", old):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    repo_root = cli.home / "repository"
+    (repo_root / "data" / "00").mkdir(parents=True, exist_ok=True)
+    (repo_root / "data" / "00" / ("0" * 64)).write_bytes(b"an orphan pack")
+    (repo_root / "index" / ".tmp-interrupted").write_bytes(b"half an index file")
+
+    checked = cli.json("check")
+    assert checked["ok"] is True
+    kinds = {line.split(":")[0] for line in checked["warnings"]}
+    assert {"pack-unreferenced", "temporary-file", "scratch-leftover"} <= kinds
+    leftover = [line for line in checked["warnings"] if line.startswith("scratch-leftover")]
+    assert sorted(leftover) == sorted(f"scratch-leftover: {folder}: left by a run that died "
+                                      "(the next backup or restore removes it)"
+                                      for folder in (dead, old))
+    assert "warning: temporary-file: index/.tmp-interrupted" in cli.run("check").out
+
+    assert cli.run("backup", TENANT, "--json").code == 0
+    assert sorted(scratch.iterdir()) == sorted([live, fresh])

@@ -3,9 +3,12 @@ the packs' own headers, and every snapshot reads back exactly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from entra_backup.store.backends.base import Backend
+from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.backends.memory import MemoryBackend
 from entra_backup.store.check import check
 from entra_backup.store.errors import CorruptBlob, MissingBlob
@@ -201,3 +204,19 @@ def test_repair_snapshots_records_objects_whose_data_was_lost_and_reads_the_rest
     assert [w.kind for w in report.warnings if w.kind == "objects-lost"] == ["objects-lost"]
     assert not any(p.kind == "blob-missing" for p in report.problems)
     assert rewrite_snapshots(repaired, guard=lambda: None).rewritten == {}
+
+
+def test_check_warns_of_partial_temporary_files_and_unreferenced_packs(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path / "repo")
+    repo = new_repository(backend)
+    write_tenant(repo, users=20, groups=2)
+    assert check(reopen(backend)).warnings == []
+    (tmp_path / "repo" / "snapshots" / ".tmp-0123").write_bytes(b"half a snapshot")
+    (tmp_path / "repo" / "data" / "ff").mkdir(exist_ok=True)
+    (tmp_path / "repo" / "data" / "ff" / ("f" * 64)).write_bytes(b"orphan")
+
+    report = check(reopen(backend))
+
+    assert report.ok
+    assert sorted((w.kind, w.item) for w in report.warnings) == [
+        ("pack-unreferenced", "f" * 64), ("temporary-file", "snapshots/.tmp-0123")]

@@ -18,6 +18,7 @@ from entra_backup.graph.client import GraphClient
 from entra_backup.services.backup.engine import BackupProgress, BackupSummary, run_backup
 from entra_backup.services.backup.scope import BackupScope
 from entra_backup.services.backup.type_job import TypeOutcome
+from entra_backup.services.leftovers import clean_stale_scratch
 
 
 class _Bars:
@@ -69,6 +70,7 @@ def backup(
         scope = replace(scope, types=tuple(t.name for t in chosen))
     connection = space.connection(record)
     repo = space.open_repository()
+    clean_stale_scratch()
     console = Console(stderr=True)
     bars = _Bars(console)
     with space.open_catalog() as catalog:

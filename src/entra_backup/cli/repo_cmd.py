@@ -12,6 +12,7 @@ from entra_backup.cli.context import print_json, workspace
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.services.catalog_sync import RepositorySource
+from entra_backup.services.leftovers import stale_scratch
 from entra_backup.store.check import check as check_repository
 from entra_backup.store.errors import CheckFailed
 from entra_backup.store.keys.base import KeyProviderError
@@ -82,6 +83,8 @@ def check(
     report = check_repository(workspace().open_repository(), read_data=read_data)
     problems = [f"{p.kind}: {p.item}: {p.message}" for p in report.problems]
     warnings = [f"{p.kind}: {p.item}: {p.message}" for p in report.warnings]
+    warnings += [f"scratch-leftover: {folder}: left by a run that died (the next backup or "
+                 "restore removes it)" for folder in stale_scratch()]
     affected = [{"snapshot": a.snapshot, "type": a.type_name, "object": a.object_id,
                  "reason": a.reason} for a in report.affected]
     if json_output:

@@ -34,6 +34,7 @@ from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, chang
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
+from entra_backup.services.leftovers import clean_stale_scratch
 from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.plan import (
     RestoreOptions,
@@ -95,6 +96,7 @@ def restore(
     space = workspace()
     record = space.tenant(name)
     repo = space.open_repository()
+    clean_stale_scratch()
     chosen = browse.resolve_snapshot(repo, name, snapshot)
     connection = space.connection(record)
     if plan_file is not None:

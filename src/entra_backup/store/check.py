@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from entra_backup.store.backends.base import NotFound
+from entra_backup.store.backends.local import TEMP_PREFIX, LocalBackend
 from entra_backup.store.damage import record_damage
 from entra_backup.store.errors import IntegrityError
 from entra_backup.store.files import DATA_PREFIX, content_name, pack_id_of, pack_name
@@ -145,11 +146,26 @@ def _check_packs_exist(
             report.problems.append(Problem(
                 "pack-truncated", pack_id, f"pack {pack_id} is shorter than its index says"
             ))
+    _report_temporary_files(repo, report)
     for pack_id in sorted(set(sizes) - set(by_pack)):
         report.warnings.append(Problem(
             "pack-unreferenced", pack_id,
             "pack is in no index (left by an interrupted write; prune removes it)",
         ))
+
+
+def _report_temporary_files(repo: Repository, report: CheckReport) -> None:
+    """Partial files of writes that were killed (a local repository writes through them)."""
+    if not isinstance(repo.backend, LocalBackend):
+        return
+    root = repo.backend.root
+    for path in sorted(root.rglob(f"{TEMP_PREFIX}*")):
+        if path.is_file():
+            report.warnings.append(Problem(
+                "temporary-file", path.relative_to(root).as_posix(),
+                "partial file of a write that was interrupted; no snapshot uses it, and it "
+                "can be deleted",
+            ))
 
 
 def _choose_packs(pack_ids: list[str], percent: float | None, seed: int | None) -> list[str]:

@@ -47,6 +47,8 @@ from pathlib import Path
 from entra_backup.store.backends.base import Backend, BackendError, NotFound, ObjectLocked
 
 LOCK_PREFIX = "locks/"
+DEFAULT_TTL = 120.0
+DEFAULT_GRACE = 60.0
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 _log = logging.getLogger(__name__)
 
@@ -118,8 +120,8 @@ class RepositoryLock:
         self,
         backend: Backend,
         *,
-        ttl: float = 120.0,
-        grace: float = 60.0,
+        ttl: float = DEFAULT_TTL,
+        grace: float = DEFAULT_GRACE,
         clock: Callable[[], float] = time.time,
         host: str | None = None,
         pid: int | None = None,
