@@ -220,3 +220,27 @@ def test_check_warns_of_partial_temporary_files_and_unreferenced_packs(tmp_path:
     assert report.ok
     assert sorted((w.kind, w.item) for w in report.warnings) == [
         ("pack-unreferenced", "f" * 64), ("temporary-file", "snapshots/.tmp-0123")]
+
+
+def test_repair_packs_beside_a_damaged_index_file_keeps_what_only_that_file_held() -> None:
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    first = write_tenant(repo)
+    _, blob_id = _flip_document(backend, repo, first, "user-00007")
+    check(reopen(backend), read_data=True)
+    manifest = first.types["users"].manifest
+    assert manifest is not None
+    damaged = _index_file_holding(repo, manifest)
+    data = bytearray(backend.read(damaged))
+    data[-3] ^= 0x01
+    backend.delete(damaged)
+    backend.create(damaged, bytes(data))
+
+    report = drop_damaged(reopen(backend), guard=lambda: None)
+
+    assert report.blobs_dropped == 1 and report.packs_read > 0
+    assert damaged not in _index_names(backend)
+    repaired = reopen(backend)
+    assert blob_id not in repaired.index
+    assert len(dict(repaired.objects(repaired.load_snapshot(first.id), "groups"))) == 40
+    assert repaired.get(first, "users", "user-00008") == user(8)

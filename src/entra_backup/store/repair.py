@@ -92,9 +92,13 @@ def drop_damaged(
     """Write an index without the locations marked damaged (``repair packs``).
 
     The live index already leaves them out in memory; this makes the index files say so
-    too, from the in-memory index alone (no pack is read).
+    too, from the in-memory index alone (no pack is read). When an index file is damaged
+    the in-memory index is incomplete, so the index is rebuilt from the packs instead:
+    superseding the damaged file must not lose the locations only it held.
     """
     repo.reload_index()
+    if repo.loaded_index.damaged:
+        return rebuild_index(repo, guard=guard, dry_run=dry_run)
     report = IndexRepair(dry_run=dry_run)
     by_pack: dict[str, list[PackEntry]] = defaultdict(list)
     for blob_id, location in repo.index.items():
