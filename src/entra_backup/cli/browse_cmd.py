@@ -29,7 +29,7 @@ def snapshots(
     table = Table("id", "time", "objects", "state")
     for item in found:
         bad = [f"{t} {v['status']}" for t, v in item["types"].items() if v["status"] != "ok"]
-        bad += [f"{t} {len(v['lost'])} lost" for t, v in item["types"].items() if v["lost"]]
+        bad += [f"{t} {len(v['lost'])} lost" for t, v in item["types"].items() if "lost" in v]
         table.add_row(item["short_id"], item["time"], f"{item['objects']:,}",
                       "PARTIAL: " + ", ".join(bad) if bad else "complete")
     Console().print(table)

@@ -21,8 +21,9 @@ _KNOWN = frozenset(names())
 
 def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     """A snapshot as listings show it; ``partial`` when a type failed or was skipped."""
+    # "lost" appears only on a type 'repair snapshots' removed objects from.
     types = {name: {"status": entry.status.value, "count": entry.count,
-                    "message": entry.message, "lost": list(entry.lost)}
+                    "message": entry.message} | ({"lost": list(entry.lost)} if entry.lost else {})
              for name, entry in sorted(snapshot.types.items()) if name in _KNOWN}
     return {
         "id": snapshot.id, "short_id": snapshot.short_id, "tenant": snapshot.tenant,

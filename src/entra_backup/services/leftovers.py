@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from entra_backup.store.lock import DEFAULT_GRACE, DEFAULT_TTL
@@ -41,7 +42,12 @@ def stale_scratch(directory: Path | None = None, *,
         if match is None or not entry.is_dir() or entry.is_symlink():
             continue
         pid = match.group(1)
-        if (not _alive(int(pid))) if pid else clock() - _newest_change(entry) > STALE_AFTER:
+        try:
+            stale = not _alive(int(pid)) if pid else clock() - _newest_change(entry) > STALE_AFTER
+        except OSError:
+            # The folder went away meanwhile: its run ended and removed it.
+            continue
+        if stale:
             found.append(entry)
     return found
 
@@ -68,10 +74,9 @@ def _alive(pid: int) -> bool:
 
 
 def _newest_change(folder: Path) -> float:
+    """The newest modification time in the folder; OSError if the folder vanishes."""
     newest = folder.stat().st_mtime
     for path in folder.rglob("*"):
-        try:
+        with suppress(OSError):  # a file removed while we look
             newest = max(newest, path.stat().st_mtime)
-        except OSError:
-            continue
     return newest
