@@ -75,7 +75,7 @@ def test_a_lost_index_file_is_named_and_repair_index_brings_every_snapshot_back(
                          key=lambda path: path.stat().st_mtime_ns)
     index_files[0].unlink()
 
-    for args in (["backup", TENANT, "--full", "--json"],
+    for args in (["backup", TENANT, "--full", "--json"], ["reindex", "--json"],
                  ["export", TENANT, "-o", str(tmp_path / "lost.zip"), "--json"]):
         assert_one_line_error(cli.run(*args), 22, contains=("entra-backup repair index",))
 
@@ -90,6 +90,7 @@ def test_a_lost_index_file_is_named_and_repair_index_brings_every_snapshot_back(
     assert cli.json("check", "--read-data")["ok"] is True
     assert cli.run("backup", TENANT, "--full", "--json").code == 0
     assert cli.json("export", TENANT, "-o", str(tmp_path / "back.zip"))
+    assert cli.json("reindex")["snapshots"] == 2
 
 
 def test_a_lock_left_by_a_dead_process_does_not_block_the_next_backup(cli: Cli) -> None:
