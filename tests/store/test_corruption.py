@@ -213,8 +213,8 @@ def test_swapped_ciphertexts_fail_to_open(
     data[a.offset : a.offset + a.length], data[b.offset : b.offset + b.length] = (
         data[b.offset : b.offset + b.length], data[a.offset : a.offset + a.length])
     replace(backend, name, bytes(data))
-    report = check(repo, read_data=True)
     swapped = {blob for blob, loc in repo.index.items() if loc in (a, b)}
+    report = check(repo, read_data=True)
     assert set(report.damaged_blobs) == {x.hex() for x in swapped}
     assert affected(report) == objects_needing(repo, swapped)
     for _, type_name, object_id in affected(report):

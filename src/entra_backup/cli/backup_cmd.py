@@ -20,6 +20,7 @@ from entra_backup.services.backup.engine import BackupProgress, BackupSummary, r
 from entra_backup.services.backup.interruption import interruption, newest_snapshot
 from entra_backup.services.backup.scope import BackupScope
 from entra_backup.services.backup.type_job import TypeOutcome
+from entra_backup.services.leftovers import clean_stale_scratch
 
 
 class _Bars:
@@ -78,6 +79,7 @@ def backup(
         scope = replace(scope, types=tuple(t.name for t in chosen))
     connection = space.connection(record)
     repo = space.open_repository()
+    clean_stale_scratch()
     bars = _Bars(Console(stderr=True))
     before = newest_snapshot(repo, name)
     with space.open_catalog() as catalog:

@@ -33,6 +33,7 @@ def snapshots(
                           render.Column("objects", right=True), "state"])
     for item in found:
         bad = [f"{t} {v['status']}" for t, v in item["types"].items() if v["status"] != "ok"]
+        bad += [f"{t} {len(v['lost'])} lost" for t, v in item["types"].items() if "lost" in v]
         table.add_row(item["short_id"], item["time"], f"{item['objects']:,}",
                       "PARTIAL: " + ", ".join(bad) if bad else "complete")
     render.print_table(Console(), table)

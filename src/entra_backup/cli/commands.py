@@ -51,6 +51,10 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "byte)."),
     LazyCommand("reindex", f"{_CLI}.repo_cmd:reindex",
                 "Rebuild the catalog from the repository alone."),
+    LazyCommand("repair", f"{_CLI}.repair_cmd:app", "Repair a damaged repository (see 'check')."),
+    LazyCommand("unlock", f"{_CLI}.repair_cmd:unlock",
+                "Remove a stale repository lock (its holder died on this host, or its lease "
+                "expired)."),
     LazyCommand("emulator", f"{_CLI}.emulator_cmd:app",
                 "The Graph-compatible emulator of Entra ID."),
 )

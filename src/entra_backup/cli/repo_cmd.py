@@ -13,6 +13,7 @@ from entra_backup.cli.render import plural
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
 from entra_backup.domain.errors import UsageError
 from entra_backup.services.catalog_sync import RepositorySource
+from entra_backup.services.leftovers import stale_scratch
 from entra_backup.store.check import check as check_repository
 from entra_backup.store.errors import CheckFailed
 from entra_backup.store.keys.base import KeyProviderError
@@ -97,15 +98,18 @@ def check(
     """Verify the repository's structure (and, with --read-data, every stored byte)."""
     report = check_repository(workspace().open_repository(), read_data=read_data)
     problems = [f"{p.kind}: {p.item}: {p.message}" for p in report.problems]
+    warnings = [f"{p.kind}: {p.item}: {p.message}" for p in report.warnings]
+    warnings += [f"scratch-leftover: {folder}: left by a run that died (the next backup or "
+                 "restore removes it)" for folder in stale_scratch()]
     affected = [{"snapshot": a.snapshot, "type": a.type_name, "object": a.object_id,
                  "reason": a.reason} for a in report.affected]
     if json_output:
         print_json({"ok": report.ok, "snapshots_checked": report.snapshots_checked,
                     "packs_read": report.packs_read, "problems": problems,
-                    "affected": affected})
+                    "affected": affected, "warnings": warnings})
     else:
-        for problem in problems:
-            typer.echo(problem)
+        for line in [*problems, *(f"warning: {w}" for w in warnings)]:
+            typer.echo(line)
         typer.echo(f"Checked {plural(report.snapshots_checked, 'snapshot')}, read "
                    f"{plural(report.packs_read, 'pack')}: "
                    + ("no problems." if report.ok else f"{plural(len(problems), 'problem')}."))

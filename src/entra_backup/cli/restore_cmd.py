@@ -50,6 +50,7 @@ from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, chang
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
+from entra_backup.services.leftovers import clean_stale_scratch
 from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.plan import (
     RestoreOptions,
@@ -145,6 +146,7 @@ class _Target:
 
     @classmethod
     def open(cls, name: str, snapshot: str) -> _Target:
+        clean_stale_scratch()
         space = workspace()
         record = space.tenant(name)
         repo = space.open_repository()

@@ -21,20 +21,22 @@ _KNOWN = frozenset(names())
 
 def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     """A snapshot as listings show it; ``partial`` when a type failed or was skipped."""
+    # "lost" appears only on a type 'repair snapshots' removed objects from.
     types = {name: {"status": entry.status.value, "count": entry.count,
-                    "message": entry.message}
+                    "message": entry.message} | ({"lost": list(entry.lost)} if entry.lost else {})
              for name, entry in sorted(snapshot.types.items()) if name in _KNOWN}
     return {
         "id": snapshot.id, "short_id": snapshot.short_id, "tenant": snapshot.tenant,
         "time": snapshot.time.isoformat(), "partial": is_partial(snapshot),
         "objects": sum(entry["count"] for entry in types.values()), "types": types,
+        "lost": sum(len(entry.lost) for entry in snapshot.types.values()),
     }
 
 
 def is_partial(snapshot: Snapshot) -> bool:
     """Whether some type of the snapshot did not back up completely."""
-    return any(entry.status is not TypeStatus.OK for name, entry in snapshot.types.items()
-               if name in _KNOWN)
+    return any((entry.status is not TypeStatus.OK or entry.lost)
+               for name, entry in snapshot.types.items() if name in _KNOWN)
 
 
 def resolve_snapshot(repo: Repository, tenant: str, reference: str) -> Snapshot:

@@ -21,6 +21,7 @@ from entra_backup.domain.errors import EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services.backup.engine import run_backup
 from entra_backup.services.backup.scope import BackupScope
+from entra_backup.services.leftovers import LIVE_PREFIX, scratch_prefix
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.repository import Repository
@@ -38,7 +39,7 @@ async def read_live_tenant(client: GraphClient, snapshot: Snapshot,
     """A repository holding one snapshot of the live tenant's ``type_names``."""
     scope = BackupScope.from_json(snapshot.state.get("scope") or {})
     scope = replace(scope, types=tuple(type_names))
-    folder = tempfile.mkdtemp(prefix="entra-backup-live-")
+    folder = tempfile.mkdtemp(prefix=scratch_prefix(LIVE_PREFIX))
     try:
         live_repo = Repository.init(LocalBackend(folder), KeyFileProvider(os.urandom(32)))
     except BaseException:

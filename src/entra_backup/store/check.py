@@ -17,12 +17,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from entra_backup.store.backends.base import NotFound
+from entra_backup.store.backends.local import TEMP_PREFIX, LocalBackend
+from entra_backup.store.damage import record_damage
 from entra_backup.store.errors import IntegrityError
 from entra_backup.store.files import DATA_PREFIX, content_name, pack_id_of, pack_name
 from entra_backup.store.pack import read_header
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 from entra_backup.store.walk import document_references, type_structure_references
+
+_MARKED = ("is marked damaged in the repository (a backup stores it again if the object "
+           "still exists; 'entra-backup repair snapshots' records it as lost otherwise)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,10 @@ class CheckReport:
     snapshots_checked: int = 0
     packs_read: int = 0
     blobs_read: int = 0
+    found_damage: list[tuple[str, bytes, str]] = field(default_factory=list)
+    """(pack id, blob id, reason) of each blob this check found damaged by reading it."""
+    damage_marker: str | None = None
+    """The marker file recording ``found_damage`` in the repository, if one was written."""
 
     @property
     def ok(self) -> bool:
@@ -87,11 +96,18 @@ def check(
                 _read_pack(repo, report, pack_id, by_pack[pack_id])
     for snapshot_id in repo.snapshot_ids():
         _check_snapshot(repo, report, snapshot_id)
+    if report.found_damage:
+        # Recorded in the repository so that every client leaves these copies out of its
+        # index: the next backup stores them again instead of deduplicating against them.
+        report.damage_marker = record_damage(repo.backend, repo.keys, report.found_damage)
+        repo.reload_index()
     return report
 
 
 def _check_index_files(repo: Repository, report: CheckReport) -> None:
     loaded = repo.loaded_index
+    for name, reason in sorted(repo.damage.unreadable.items()):
+        report.warnings.append(Problem("damage-marker-unreadable", name, reason))
     for name, reason in sorted(loaded.damaged.items()):
         report.problems.append(Problem("index-damaged", name, reason))
     for name, newer in sorted(loaded.superseded.items()):
@@ -130,11 +146,26 @@ def _check_packs_exist(
             report.problems.append(Problem(
                 "pack-truncated", pack_id, f"pack {pack_id} is shorter than its index says"
             ))
+    _report_temporary_files(repo, report)
     for pack_id in sorted(set(sizes) - set(by_pack)):
         report.warnings.append(Problem(
             "pack-unreferenced", pack_id,
             "pack is in no index (left by an interrupted write; prune removes it)",
         ))
+
+
+def _report_temporary_files(repo: Repository, report: CheckReport) -> None:
+    """Partial files of writes that were killed (a local repository writes through them)."""
+    if not isinstance(repo.backend, LocalBackend):
+        return
+    root = repo.backend.root
+    for path in sorted(root.rglob(f"{TEMP_PREFIX}*")):
+        if path.is_file():
+            report.warnings.append(Problem(
+                "temporary-file", path.relative_to(root).as_posix(),
+                "partial file of a write that was interrupted; no snapshot uses it, and it "
+                "can be deleted",
+            ))
 
 
 def _choose_packs(pack_ids: list[str], percent: float | None, seed: int | None) -> list[str]:
@@ -166,10 +197,14 @@ def _read_pack(repo: Repository, report: CheckReport, pack_id: str, blob_ids: li
         record = data[location.offset : location.offset + location.length]
         report.blobs_read += 1
         try:
+            if len(record) < location.length:
+                raise IntegrityError(f"blob {blob_id.hex()} is cut off: pack {pack_id} is "
+                                     "truncated")
             repo.reader.open(location, location.kind, blob_id, record, rehash=True)
         except IntegrityError as exc:
             report.damaged_blobs[blob_id.hex()] = exc.message
             report.problems.append(Problem("blob-damaged", blob_id.hex(), exc.message))
+            report.found_damage.append((pack_id, blob_id, exc.message))
 
 
 def _check_snapshot(repo: Repository, report: CheckReport, snapshot_id: str) -> None:
@@ -181,6 +216,12 @@ def _check_snapshot(repo: Repository, report: CheckReport, snapshot_id: str) -> 
         return
     report.snapshots_checked += 1
     for type_name, entry in sorted(snapshot.types.items()):
+        if entry.lost:
+            report.warnings.append(Problem(
+                "objects-lost", f"{snapshot.id}/{type_name}",
+                f"snapshot {snapshot.short_id} {type_name}: {len(entry.lost)} object(s) were "
+                "recorded as lost by 'repair snapshots' (their data was damaged)",
+            ))
         if entry.manifest is not None and _check_structure(repo, report, snapshot, type_name):
             _check_documents(repo, report, snapshot, type_name, entry.count)
 
@@ -226,6 +267,12 @@ def _verify_reference(
     object_id: str | None, blob_id: bytes,
 ) -> bool:
     blob = blob_id.hex()
+    if blob_id not in repo.index and blob_id in repo.damage.blob_ids:
+        if blob not in report.damaged_blobs:
+            report.damaged_blobs[blob] = _MARKED
+            report.problems.append(Problem("blob-damaged", blob, f"blob {blob} {_MARKED}"))
+        _affect(report, snapshot, type_name, object_id, blob=blob, reason=_MARKED)
+        return False
     if blob_id not in repo.index:
         if blob not in report.missing_blobs:
             report.missing_blobs.add(blob)

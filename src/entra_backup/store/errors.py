@@ -92,3 +92,15 @@ class RetentionPolicyError(RepositoryError):
     """A retention policy is empty or invalid."""
 
     exit_code = 2
+
+
+class RepositoryLocked(RepositoryError):
+    """Another process holds the repository's exclusive lock (a repair or unlock waits)."""
+
+    exit_code = 24
+
+
+class LockHolderAlive(RepositoryError):
+    """``unlock`` refused to remove a lock whose holder may still be writing."""
+
+    exit_code = 25

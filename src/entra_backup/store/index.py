@@ -16,7 +16,7 @@ In memory each blob costs a 49-byte record in a :class:`~.blobtable.BlobTable`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -169,8 +169,12 @@ class LoadedIndex:
     """Every name any parsed index file supersedes (prune carries the set forward)."""
 
 
-def load_index(backend: Backend, keys: RepositoryKeys) -> LoadedIndex:
+def load_index(
+    backend: Backend, keys: RepositoryKeys, exclude: Collection[tuple[str, bytes]] = ()
+) -> LoadedIndex:
     """Read every index file; skip and report damaged and superseded ones.
+
+    ``exclude`` names (pack id, blob id) locations to leave out: blobs known to be damaged.
 
     Files are added as they are read, so only one file's entries are decoded at a time.
     Only if a file read later supersedes one already added (an interrupted prune, or a
@@ -180,7 +184,7 @@ def load_index(backend: Backend, keys: RepositoryKeys) -> LoadedIndex:
     names = sorted(info.name for info in backend.list(INDEX_PREFIX))
     added: list[str] = []
     for name in names:
-        parsed = _read_index_file(backend, keys, name, loaded)
+        parsed = _read_index_file(backend, keys, name, loaded, exclude)
         if parsed is None:
             continue
         packs, olds = parsed
@@ -195,7 +199,7 @@ def load_index(backend: Backend, keys: RepositoryKeys) -> LoadedIndex:
     if len(loaded.live) < len(added):
         loaded.index = BlobIndex()
         for name in loaded.live:
-            parsed = _read_index_file(backend, keys, name, loaded)
+            parsed = _read_index_file(backend, keys, name, loaded, exclude)
             for pack in parsed[0] if parsed is not None else []:
                 loaded.index.add_pack(pack)
     present = set(names)
@@ -204,15 +208,26 @@ def load_index(backend: Backend, keys: RepositoryKeys) -> LoadedIndex:
 
 
 def _read_index_file(
-    backend: Backend, keys: RepositoryKeys, name: str, loaded: LoadedIndex
+    backend: Backend, keys: RepositoryKeys, name: str, loaded: LoadedIndex,
+    exclude: Collection[tuple[str, bytes]] = (),
 ) -> tuple[list[IndexedPack], list[str]] | None:
     try:
         data = backend.read(name)
         if content_name(data) != name.removeprefix(INDEX_PREFIX):
             raise CorruptFile(f"index {name} does not match its content hash")
-        return decode_index(open_file(keys, INDEX_MAGIC, data, name), name)
+        packs, olds = decode_index(open_file(keys, INDEX_MAGIC, data, name), name)
+        if exclude:
+            packs = [_without(pack, exclude) for pack in packs]
+        return packs, olds
     except NotFound:
         return None
     except IntegrityError as exc:
         loaded.damaged[name] = exc.message
         return None
+
+
+def _without(pack: IndexedPack, exclude: Collection[tuple[str, bytes]]) -> IndexedPack:
+    entries = [e for e in pack.entries if (pack.pack_id, e.blob_id) not in exclude]
+    return pack if len(entries) == len(pack.entries) else IndexedPack(
+        pack.pack_id, pack.salt, entries
+    )

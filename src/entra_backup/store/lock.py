@@ -19,6 +19,10 @@ Protocol (every step uses only atomic create, read, list and delete of immutable
   :class:`LockLost`, and writers call it before every write so that they stop.
 * ``grace`` covers clock skew between hosts: a holder gives up at its expiry, others take
   over only ``grace`` seconds later.
+* **A dead holder on this host** is stale at once, without waiting for its lease: when the
+  lock names this host (and this boot, if it records one: a pid from before a reboot says
+  nothing) and no process has its pid, nobody can be writing under it. A holder on another
+  host cannot be probed, so only its lease counts.
 
 Lock files carry no secrets and are plain JSON. Under S3 Object Lock they must be exempt
 from retention (``ObjectLockPolicy.exempt_prefixes`` includes ``locks/`` by default); a
@@ -38,10 +42,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from entra_backup.store.backends.base import Backend, BackendError, NotFound, ObjectLocked
 
 LOCK_PREFIX = "locks/"
+DEFAULT_TTL = 120.0
+DEFAULT_GRACE = 60.0
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 _log = logging.getLogger(__name__)
 
 
@@ -66,11 +74,43 @@ class LockRecord:
     pid: int
     created_at: float
     expires_at: float
+    boot: str | None = None
+    """The host's boot id when the lock was written (None where the system has none)."""
 
-    def describe(self) -> str:
-        """A sentence naming the holder, for error messages."""
+    def describe(self, now: float | None = None) -> str:
+        """A sentence naming the holder (and, given ``now``, how long its lease lasts)."""
         expiry = datetime.fromtimestamp(self.expires_at, UTC).isoformat(timespec="seconds")
-        return f"holder {self.holder} (host {self.host}, pid {self.pid}, lease until {expiry})"
+        left = ""
+        if now is not None:
+            seconds = self.expires_at - now
+            left = (f", expires in {seconds:.0f} s" if seconds >= 0
+                    else f", expired {-seconds:.0f} s ago")
+        return (f"holder {self.holder} (host {self.host}, pid {self.pid}, "
+                f"lease until {expiry}{left})")
+
+
+def current_boot() -> str | None:
+    """This host's boot id, or None where the system does not expose one."""
+    try:
+        return _BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def holder_is_gone(record: LockRecord, host: str, boot: str | None) -> bool:
+    """Whether the lock's holder is provably dead: same host, same boot, no such process."""
+    if record.host != host:
+        return False
+    if record.boot is not None and boot is not None and record.boot != boot:
+        # A reboot since: the holder died with it (its pid may be reused by now).
+        return True
+    try:
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # a process of another user has this pid: it exists
+    return False
 
 
 class RepositoryLock:
@@ -80,8 +120,8 @@ class RepositoryLock:
         self,
         backend: Backend,
         *,
-        ttl: float = 120.0,
-        grace: float = 60.0,
+        ttl: float = DEFAULT_TTL,
+        grace: float = DEFAULT_GRACE,
         clock: Callable[[], float] = time.time,
         host: str | None = None,
         pid: int | None = None,
@@ -95,6 +135,7 @@ class RepositoryLock:
         self.holder = uuid.uuid4().hex
         self._host = host if host is not None else socket.gethostname()
         self._pid = pid if pid is not None else os.getpid()
+        self._boot = current_boot()
         self._sequence = 0
         self._current: tuple[str, LockRecord] | None = None
         self._lost: str | None = None
@@ -209,7 +250,7 @@ class RepositoryLock:
 
     def _write_next(self) -> tuple[str, LockRecord]:
         now = self._clock()
-        record = LockRecord(self.holder, self._host, self._pid, now, now + self.ttl)
+        record = LockRecord(self.holder, self._host, self._pid, now, now + self.ttl, self._boot)
         self._sequence += 1
         name = f"{LOCK_PREFIX}{self.holder}.{self._sequence:08d}"
         self._backend.create(name, json.dumps(asdict(record), sort_keys=True).encode())
@@ -221,29 +262,53 @@ class RepositoryLock:
                 _log.warning("taking over stale repository lock %s: %s", name, record.describe())
                 self._delete_quietly(name)
             else:
-                raise LockHeld(f"the repository is locked by {record.describe()} ({name})")
+                raise LockHeld(
+                    f"the repository is locked by {record.describe(self._clock())} ({name})"
+                )
 
     def _refuse_if_contended(self) -> None:
         for name, record in self._foreign_locks():
             if not self._is_stale(record):
-                raise LockHeld(f"the repository is locked by {record.describe()} ({name})")
+                raise LockHeld(
+                    f"the repository is locked by {record.describe(self._clock())} ({name})"
+                )
 
     def _foreign_locks(self) -> Iterator[tuple[str, LockRecord]]:
+        for name, record in self.foreign_locks():
+            if record is None:
+                raise LockHeld(
+                    f"unreadable lock file {name}; if no job uses the repository, remove it "
+                    "with 'entra-backup unlock --force'"
+                )
+            yield name, record
+
+    def _is_stale(self, record: LockRecord) -> bool:
+        return self.is_stale(record)
+
+    def is_stale(self, record: LockRecord) -> bool:
+        """Whether a foreign lock may be removed: its lease expired (plus ``grace``) or its
+        holder is a dead process on this host."""
+        if self._clock() > record.expires_at + self.grace:
+            return True
+        return holder_is_gone(record, self._host, self._boot)
+
+    def foreign_locks(self) -> Iterator[tuple[str, LockRecord | None]]:
+        """Every lock file of another holder with its record (None if unreadable)."""
         for info in list(self._backend.list(LOCK_PREFIX)):
             if info.name.startswith(f"{LOCK_PREFIX}{self.holder}."):
                 continue
             try:
-                record = _parse(self._backend.read(info.name))
+                yield info.name, _parse(self._backend.read(info.name))
             except NotFound:
                 continue
-            if record is None:
-                raise LockHeld(
-                    f"unreadable lock file {info.name}; remove it if no job uses the repository"
-                )
-            yield info.name, record
 
-    def _is_stale(self, record: LockRecord) -> bool:
-        return self._clock() > record.expires_at + self.grace
+    def remove(self, name: str) -> None:
+        """Delete another holder's lock file (``unlock``)."""
+        self._delete_quietly(name)
+
+    def now(self) -> float:
+        """The lock's clock."""
+        return self._clock()
 
     def _mark_lost(self, reason: str) -> LockLost:
         self._lost = reason
@@ -264,6 +329,7 @@ def _parse(data: bytes) -> LockRecord | None:
             pid=int(fields["pid"]),
             created_at=float(fields["created_at"]),
             expires_at=float(fields["expires_at"]),
+            boot=None if fields.get("boot") is None else str(fields["boot"]),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -23,13 +23,24 @@ class BlobReader:
         self._backend = backend
         self.codec = codec
         self.index = index
+        self.damaged: dict[bytes, str] = {}
+        """Blobs marked damaged (left out of the index): named as such, not as unindexed."""
         self._ciphers: OrderedDict[str, FileOpener] = OrderedDict()
 
     def locate(self, kind: int, blob_id: bytes) -> Location:
         """The blob's location; raise MissingBlob or CorruptBlob for a kind mismatch."""
         location = self.index.get(blob_id)
+        if location is None and blob_id in self.damaged:
+            raise CorruptBlob(
+                f"blob {blob_id.hex()} is marked damaged in the repository "
+                f"({self.damaged[blob_id]}); run a backup to store it again, or "
+                "'entra-backup repair snapshots' to record it as lost"
+            )
         if location is None:
-            raise MissingBlob(f"blob {blob_id.hex()} is in no index")
+            raise MissingBlob(
+                f"blob {blob_id.hex()} is in no index (if index files were lost or damaged, "
+                "run 'entra-backup repair index')"
+            )
         if location.kind != kind:
             raise CorruptBlob(
                 f"blob {blob_id.hex()} is indexed as kind {location.kind}, expected {kind}"

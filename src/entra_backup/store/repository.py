@@ -26,6 +26,7 @@ from entra_backup.store.config import (
     decode_config,
 )
 from entra_backup.store.crypto import REPO_ID_SIZE, RepositoryKeys, random_bytes
+from entra_backup.store.damage import DamageMarks, load_damage
 from entra_backup.store.errors import (
     AmbiguousSnapshotId,
     CorruptBlob,
@@ -77,6 +78,8 @@ class Repository:
         )
         self.manifests = ManifestReader(self._read_structure)
         self._index_names: set[str] = set()
+        self.damage = DamageMarks()
+        """Locations ``check --read-data`` marked damaged; left out of the index."""
         self.reload_index()
 
     @classmethod
@@ -131,8 +134,10 @@ class Repository:
         self.loaded_index = LoadedIndex()
         self.reader.index = self.loaded_index.index
         self._index_names = self._list_index_names()
-        self.loaded_index = load_index(self.backend, self.keys)
+        self.damage = load_damage(self.backend, self.keys)
+        self.loaded_index = load_index(self.backend, self.keys, exclude=self.damage.blobs)
         self.reader.index = self.loaded_index.index
+        self.reader.damaged = {blob: why for (_, blob), why in self.damage.blobs.items()}
         self.manifests = ManifestReader(self._read_structure)
 
     def refresh_index(self) -> None:

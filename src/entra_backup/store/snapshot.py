@@ -9,6 +9,9 @@ A snapshot file (``snapshots/<sha256>``) is a sealed file whose body is canonica
                          "reused_from": null, "dictionary": dictionary blob id}, ...},
      "state": {...}}
 
+A type from which ``repair snapshots`` removed objects whose data was lost lists their
+ids in ``"lost"`` (absent otherwise).
+
 ``status`` is ``ok``, ``failed`` (``message`` holds the error; a manifest may be carried
 forward from an earlier snapshot) or ``skipped`` (``message`` holds the reason). A
 snapshot's id is its file's SHA-256, so it cannot be altered without changing its name.
@@ -51,10 +54,13 @@ class TypeEntry:
     message: str | None = None
     reused_from: str | None = None
     dictionary: bytes | None = None
+    lost: tuple[str, ...] = ()
+    """Ids of objects ``repair snapshots`` removed because their data was lost."""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form stored in the snapshot."""
-        return {
+        """The JSON form stored in the snapshot (``lost`` only when some object was)."""
+        lost = {"lost": list(self.lost)} if self.lost else {}
+        return lost | {
             "status": self.status.value,
             "count": self.count,
             "bytes": self.logical_bytes,
@@ -77,6 +83,7 @@ class TypeEntry:
             message=value["message"],
             reused_from=value["reused_from"],
             dictionary=None if dictionary is None else bytes.fromhex(dictionary),
+            lost=tuple(str(item) for item in value.get("lost") or ()),
         )
 
 

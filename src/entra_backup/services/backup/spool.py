@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from entra_backup.domain.documents import DELTA_SUFFIX, REMOVED
+from entra_backup.services.leftovers import SPOOL_PREFIX, scratch_prefix
 
 _READ_BATCH = 500
 
@@ -27,7 +28,9 @@ class DeltaSpool:
     """Merged items of one delta round (or one enumeration), keyed by object id."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="entra-backup-spool-", dir=directory)
+        # The pid in the name lets a later run tell a dead run's folder from a live one.
+        self._dir = tempfile.TemporaryDirectory(prefix=scratch_prefix(SPOOL_PREFIX),
+                                                dir=directory)
         self._db = sqlite3.connect(Path(self._dir.name) / "spool.db")
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
