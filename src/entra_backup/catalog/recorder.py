@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 
+from entra_backup.catalog.change_time import fill_change_times
 from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
 from entra_backup.catalog.fields import search_terms, searchable
 from entra_backup.catalog.models import (
@@ -134,6 +135,9 @@ def _merge(connection: Connection, tenant: int, seq: int, prev_seq: int | None,
         *(staged_versions.c[name] for name in _FIELDS),
     ).where(staged_versions.c.seq == seq, ~still_open)
     connection.execute(insert(object_versions).from_select(columns, source))
+    for statement in fill_change_times(object_versions.c.tenant_id == tenant,
+                                       object_versions.c.first_seq == seq):
+        connection.execute(statement)
 
 
 def _mark_removed(connection: Connection, open_rows: Any, prev_seq: int,

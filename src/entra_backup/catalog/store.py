@@ -96,8 +96,9 @@ class Catalog:
                limit: int = 100) -> list[VersionRow]:
         """Versions whose display name, UPN, mail or appId contains (or starts with) ``query``.
 
-        ``from_``/``to`` bound the modified time (inclusive); ``deleted_only`` keeps the
-        last versions of objects deleted between snapshots.
+        ``from_``/``to`` (inclusive) keep versions that appeared in the range (their
+        ``changed_at``) and objects deleted in it; ``deleted_only`` keeps the last versions
+        of objects deleted between snapshots.
         """
         spec = SearchFilter(query=query, mode=mode, tenant=tenant, type=type, from_=from_,
                             to=to, deleted_only=deleted_only, limit=limit)
