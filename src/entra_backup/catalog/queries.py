@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from entra_backup.catalog.errors import CatalogError
 from entra_backup.catalog.models import object_versions as ov
-from entra_backup.catalog.models import snapshots, tenants
+from entra_backup.catalog.models import search_terms, snapshots, tenants
 from entra_backup.catalog.records import VersionChange, VersionRow
 from entra_backup.catalog.textsearch import Mode, escape_like, matching_versions
 
@@ -189,3 +189,39 @@ def changed_between(connection: Connection, before_id: str, after_id: str) -> li
     for type_, object_id, new in connection.execute(added):
         changes.append(VersionChange(type_, object_id, "added", None, new))
     return sorted(changes, key=lambda change: (change.type, change.object_id))
+
+
+def with_key(connection: Connection, tenant: str, value: str,
+             type_: str | None = None) -> list[VersionRow]:
+    """Versions whose UPN, mail or appId equals ``value``, ignoring case, oldest first.
+
+    The lowercased terms index finds the candidates (a display name may share the term);
+    the comparison on the key columns keeps only the real matches.
+    """
+    wanted = value.strip().lower()
+    ids = select(search_terms.c.version_id).where(search_terms.c.term == wanted)
+    statement = _rows().where(ov.c.id.in_(ids), tenants.c.name == tenant)
+    if type_ is not None:
+        statement = statement.where(ov.c.type == type_)
+    rows = [_as_row(row) for row in connection.execute(
+        statement.order_by(ov.c.type, ov.c.object_id, ov.c.first_seq))]
+    return [row for row in rows
+            if wanted in {(key or "").lower() for key in (row.upn, row.mail, row.app_id)}]
+
+
+NAMES_CHUNK = 500
+
+
+def names_at(connection: Connection, snapshot_id: str,
+             object_ids: list[str]) -> dict[str, str | None]:
+    """The display names of the given objects as a snapshot holds them (absent ones left
+    out), looked up by id, a chunk at a time."""
+    seq, tenant = snapshot_key(connection, snapshot_id)
+    found: dict[str, str | None] = {}
+    unique = sorted(set(object_ids))
+    for start in range(0, len(unique), NAMES_CHUNK):
+        chunk = unique[start:start + NAMES_CHUNK]
+        statement = select(ov.c.object_id, ov.c.display_name).where(
+            ov.c.object_id.in_(chunk), _current_at(ov, seq, tenant))
+        found.update({object_id: name for object_id, name in connection.execute(statement)})
+    return found
