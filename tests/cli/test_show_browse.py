@@ -303,3 +303,32 @@ def test_search_range_finds_the_changed_user_and_not_an_unchanged_one(world: Wor
     ids = {row["id"] for row in found}
     assert world.user["id"] in ids
     assert world.steady["id"] not in ids
+    changed = next(row for row in found if row["id"] == world.user["id"])
+    assert changed["changed_at"] == world.second["time"], "seen first in the second backup"
+
+
+def test_restore_takes_a_date_time_for_its_snapshot(world: World, cli: Cli) -> None:
+    between = _time(world.first) + (_time(world.second) - _time(world.first)) / 2
+    result = cli.run("restore", TENANT, "--snapshot", between.isoformat(), "--type", "users",
+                     "--dry-run", "--json")
+    assert result.code == 0, str(result)
+    assert result.json()["snapshot"] == world.first["id"]
+
+
+def test_diff_against_live_names_a_member_only_the_live_tenant_holds(
+        world: World, cli: Cli, live: LiveEmulator) -> None:
+    with live.http() as graph:
+        newcomer = _ok(graph.post("users", json={
+            "accountEnabled": True, "displayName": "Newly Hired", "mailNickname": "newhire",
+            "userPrincipalName": f"newhire@{world.user['userPrincipalName'].split('@')[1]}",
+            "passwordProfile": {"password": "Str0ng!Passw0rd#2026"}}), 201).json()
+        reference = {"@odata.id": f"{live.graph_url}/directoryObjects/{newcomer['id']}"}
+        _ok(graph.post(f"groups/{world.group['id']}/members/$ref", json=reference), 204)
+    try:
+        result = cli.json("diff", TENANT, "latest", "live")
+        text = cli.run("diff", TENANT, "latest", "live")
+    finally:
+        with live.http() as graph:
+            _ok(graph.delete(f"users/{newcomer['id']}"), 204)
+    assert result["names"][newcomer["id"]] == "Newly Hired"
+    assert f"members + {newcomer['id']} (Newly Hired)" in text.out

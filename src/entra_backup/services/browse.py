@@ -118,7 +118,8 @@ def version_json(row: VersionRow) -> dict[str, Any]:
             "deleted": row.deleted,
             "deleted_at": None if row.deleted_at is None else row.deleted_at.isoformat(),
             "displayName": row.display_name, "userPrincipalName": row.upn,
-            "mail": row.mail, "appId": row.app_id}
+            "mail": row.mail, "appId": row.app_id,
+            "changed_at": None if row.changed_at is None else row.changed_at.isoformat()}
 
 
 def show_object(repo: Repository, catalog: Catalog, tenant: str, reference: str, *,
