@@ -30,11 +30,12 @@ def edges(value: Any) -> list[Document]:
 
 
 def stream(repo: Repository, snapshot: Snapshot, type_name: str) -> Iterator[tuple[str, Document]]:
-    """The type's objects in the snapshot; nothing when the snapshot did not read it."""
+    """The type's objects in the snapshot, in storage order (a scan needs no order and
+    reads each pack once this way); nothing when the snapshot did not read the type."""
     entry = snapshot.types.get(type_name)
     if entry is None or entry.manifest is None:
         return iter(())
-    return repo.objects(snapshot, type_name)
+    return repo.objects(snapshot, type_name, order="storage")
 
 
 def memberships(repo: Repository, snapshot: Snapshot, object_id: str) -> dict[str, Any]:
@@ -42,10 +43,11 @@ def memberships(repo: Repository, snapshot: Snapshot, object_id: str) -> dict[st
     assignments, each with the other object's display name."""
     found: dict[str, Any] = {}
     for type_name in MEMBERSHIP_TYPES:
-        found[type_name] = [
-            {"id": other_id, "displayName": document.get("displayName")}
-            for other_id, document in stream(repo, snapshot, type_name)
-            if any(edge.get("id") == object_id for edge in edges(document.get("members")))]
+        found[type_name] = sorted(
+            ({"id": other_id, "displayName": document.get("displayName")}
+             for other_id, document in stream(repo, snapshot, type_name)
+             if any(edge.get("id") == object_id for edge in edges(document.get("members")))),
+            key=lambda item: item["id"])
     found["roleAssignments"] = role_assignments(repo, snapshot, object_id)
     return found
 
@@ -53,8 +55,9 @@ def memberships(repo: Repository, snapshot: Snapshot, object_id: str) -> dict[st
 def role_assignments(repo: Repository, snapshot: Snapshot,
                      principal_id: str) -> list[Document]:
     """The unified role assignments of a principal, with each role's display name."""
-    assigned = [document for _, document in stream(repo, snapshot, "roleAssignments")
-                if document.get("principalId") == principal_id]
+    assigned = sorted((document for _, document in stream(repo, snapshot, "roleAssignments")
+                       if document.get("principalId") == principal_id),
+                      key=lambda document: str(document.get("id")))
     return [{"id": document.get("id"), "roleDefinitionId": document.get("roleDefinitionId"),
              "roleName": _role_name(repo, snapshot, document.get("roleDefinitionId")),
              "directoryScopeId": document.get("directoryScopeId")}
