@@ -26,8 +26,7 @@ depends_on = None
 def upgrade() -> None:
     """Add the column and its index, and fill it for every recorded version."""
     op.add_column("object_versions", sa.Column("changed_at", UtcDateTime(), nullable=True))
-    for statement in fill_change_times(sa.true()):
-        op.execute(statement)
+    op.execute(fill_change_times())
     op.create_index("ix_versions_changed", "object_versions", ["changed_at"])
 
 
