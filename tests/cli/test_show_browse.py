@@ -5,14 +5,14 @@ roles and licences by name; names beside ids; snapshots chosen by date-time; and
 
 One module-scoped emulator and home: a first backup, then one cloud user is retitled,
 added to a group and an administrative unit and given a directory role through Graph, then
-a second backup.
+a second backup. The user's new manager is another cloud user left otherwise unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,8 @@ def _app_with_service_principal(graph: httpx.Client) -> dict[str, Any]:
 
 
 def _change(live: LiveEmulator) -> dict[str, Any]:
-    """Retitle a licensed cloud user, add them to a group and an AU, and give them a role."""
+    """Retitle a licensed cloud user, give them a manager, add them to a group and an AU,
+    and give them a role."""
     with live.http() as graph:
         user, steady = _cloud_users(graph)[:2]
         group = _plain_group(graph, user["id"])
@@ -117,6 +118,8 @@ def _change(live: LiveEmulator) -> dict[str, Any]:
         _ok(graph.patch(f"users/{user['id']}", json={"jobTitle": NEW_TITLE}), 204)
         reference = {"@odata.id": f"{live.graph_url}/directoryObjects/{user['id']}"}
         _ok(graph.post(f"groups/{group['id']}/members/$ref", json=reference), 204)
+        _ok(graph.put(f"users/{user['id']}/manager/$ref", json={
+            "@odata.id": f"{live.graph_url}/users/{steady['id']}"}), 204)
         _ok(graph.post(f"directory/administrativeUnits/{unit['id']}/members/$ref",
                        json=reference), 204)
         _ok(graph.post("roleManagement/directory/roleAssignments", json={
@@ -197,6 +200,8 @@ def test_a_users_show_lists_groups_aus_roles_and_licences_by_name(world: World,
     assert view["license_names"] == [
         {"skuId": sku, "skuPartNumber": world.skus[sku]} for sku in assigned]
     assert view["licenses"] == world.user["assignedLicenses"], "the old key is unchanged"
+    assert view["relationships"]["manager"]["id"] == world.steady["id"]
+    assert view["names"][world.steady["id"]] == world.steady["displayName"]
 
 
 def test_the_first_snapshot_shows_the_memberships_before_the_change(world: World,
@@ -236,6 +241,7 @@ def test_diff_names_the_added_member(world: World, cli: Cli) -> None:
     assert [edge["id"] for edge in members["added"]] == [world.user["id"]]
     text = cli.run("diff", TENANT, world.first["id"], world.second["id"])
     assert f"members + {world.user['id']} ({world.user['displayName']})" in text.out
+    assert f"manager + {world.steady['id']} ({world.steady['displayName']})" in text.out
 
 
 def test_diff_of_one_object_names_its_edges(world: World, cli: Cli) -> None:
@@ -264,7 +270,7 @@ def test_a_date_alone_means_the_end_of_that_day(world: World, cli: Cli) -> None:
 
 
 def test_a_time_with_an_offset_is_converted(world: World, cli: Cli) -> None:
-    second = _time(world.second).astimezone(datetime.now().astimezone().tzinfo)
+    second = _time(world.second).astimezone(timezone(timedelta(hours=5, minutes=30)))
     shifted = (second + timedelta(microseconds=1)).isoformat()
     assert cli.json("ls", TENANT, "--at", shifted)["snapshot"] == world.second["id"]
 
