@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from entra_backup.domain.errors import UsageError
 from entra_backup.services.snapshot_choice import is_point_in_time, parse_point_in_time
-from entra_backup.store.errors import SnapshotNotFound
 
 
 @pytest.mark.parametrize(("reference", "expected"), [
@@ -35,5 +35,5 @@ def test_ids_prefixes_and_latest_are_not_points_in_time(reference: str) -> None:
 
 
 def test_a_malformed_date_is_refused_with_examples() -> None:
-    with pytest.raises(SnapshotNotFound, match="2026-11-20T10:00"):
+    with pytest.raises(UsageError, match="2026-11-20T10:00"):
         parse_point_in_time("2026-02-30")

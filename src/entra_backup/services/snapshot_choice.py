@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 
+from entra_backup.domain.errors import UsageError
 from entra_backup.store.errors import SnapshotNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -26,12 +27,12 @@ def is_point_in_time(reference: str) -> bool:
 
 
 def parse_point_in_time(reference: str) -> datetime:
-    """The moment ``reference`` names, timezone-aware; SnapshotNotFound if it is no date."""
+    """The moment ``reference`` names, timezone-aware; UsageError if it is no date."""
     text = reference.strip()
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise SnapshotNotFound(f"{reference!r} is not a date-time (2026-11-20, "
+        raise UsageError(f"{reference!r} is not a date-time (2026-11-20, "
                                "2026-11-20T10:00 or 2026-11-20T10:00+01:00)") from None
     if len(text) == len("2026-11-20"):
         # A date alone: its last instant, so the day's last backup is chosen.
