@@ -64,11 +64,15 @@ object_versions = Table(
     Column("mail", Text, nullable=True),
     Column("app_id", String(64), nullable=True),
     Column("modified_time", UtcDateTime(), nullable=True),
+    # When this content appeared: the document's own modification time when it moved
+    # with this version, else the time of the first snapshot holding it (revision 0003).
+    Column("changed_at", UtcDateTime(), nullable=True),
     Index("ix_versions_object", "tenant_id", "type", "object_id", "last_seq"),
     Index("ix_versions_object_id", "object_id"),
     Index("ix_versions_first", "tenant_id", "first_seq"),
     Index("ix_versions_modified", "modified_time"),
     Index("ix_versions_deleted", "deleted_at"),
+    Index("ix_versions_changed", "changed_at"),
     # Search answers in (type, object id, first snapshot) order; with this index the
     # database walks matches in that order and stops at the limit instead of sorting all.
     Index("ix_versions_order", "type", "object_id", "first_seq"),

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from entra_backup.catalog.errors import CatalogError
 from entra_backup.catalog.models import object_versions as ov
-from entra_backup.catalog.models import snapshots, tenants
+from entra_backup.catalog.models import search_terms, snapshots, tenants
 from entra_backup.catalog.records import VersionChange, VersionRow
 from entra_backup.catalog.textsearch import Mode, escape_like, matching_versions
 
@@ -38,7 +38,7 @@ def _rows() -> Select[Any]:
     return (
         select(tenants.c.name, ov.c.type, ov.c.object_id, ov.c.version_hash, _first.c.id,
                _last.c.id, ov.c.deleted_at, ov.c.display_name, ov.c.upn, ov.c.mail,
-               ov.c.app_id, ov.c.modified_time)
+               ov.c.app_id, ov.c.modified_time, ov.c.changed_at)
         .join(tenants, tenants.c.id == ov.c.tenant_id)
         .join(_first, _first.c.seq == ov.c.first_seq)
         .outerjoin(_last, _last.c.seq == ov.c.last_seq)
@@ -47,11 +47,11 @@ def _rows() -> Select[Any]:
 
 def _as_row(row: Any) -> VersionRow:
     (tenant, type_, object_id, version, first, last, deleted_at, name, upn, mail, app_id,
-     modified) = row
+     modified, changed) = row
     return VersionRow(tenant=tenant, type=type_, object_id=object_id, version_hash=version,
                       first_snapshot=first, last_snapshot=last, deleted=deleted_at is not None,
                       deleted_at=deleted_at, display_name=name, upn=upn, mail=mail,
-                      app_id=app_id, modified_time=modified)
+                      app_id=app_id, modified_time=modified, changed_at=changed)
 
 
 def search(connection: Connection, spec: SearchFilter) -> list[VersionRow]:
@@ -64,14 +64,24 @@ def search(connection: Connection, spec: SearchFilter) -> list[VersionRow]:
         statement = statement.where(tenants.c.name == spec.tenant)
     if spec.type is not None:
         statement = statement.where(ov.c.type == spec.type)
-    if spec.from_ is not None:
-        statement = statement.where(ov.c.modified_time >= spec.from_)
-    if spec.to is not None:
-        statement = statement.where(ov.c.modified_time <= spec.to)
+    if spec.from_ is not None or spec.to is not None:
+        statement = statement.where(_changed_in(spec.from_, spec.to))
     if spec.deleted_only:
         statement = statement.where(ov.c.deleted_at.is_not(None))
     statement = statement.order_by(ov.c.type, ov.c.object_id, ov.c.first_seq).limit(spec.limit)
     return [_as_row(row) for row in connection.execute(statement)]
+
+
+def _changed_in(from_: datetime | None, to: datetime | None) -> Any:
+    """Versions whose content appeared in the range, or whose object was deleted in it."""
+    def within(column: Any) -> Any:
+        bounds = [column.is_not(None)]
+        if from_ is not None:
+            bounds.append(column >= from_)
+        if to is not None:
+            bounds.append(column <= to)
+        return and_(*bounds)
+    return or_(within(ov.c.changed_at), within(ov.c.deleted_at))
 
 
 SHORT_QUERY = 3
@@ -179,3 +189,39 @@ def changed_between(connection: Connection, before_id: str, after_id: str) -> li
     for type_, object_id, new in connection.execute(added):
         changes.append(VersionChange(type_, object_id, "added", None, new))
     return sorted(changes, key=lambda change: (change.type, change.object_id))
+
+
+def with_key(connection: Connection, tenant: str, value: str,
+             type_: str | None = None) -> list[VersionRow]:
+    """Versions whose UPN, mail or appId equals ``value``, ignoring case, oldest first.
+
+    The lowercased terms index finds the candidates (a display name may share the term);
+    the comparison on the key columns keeps only the real matches.
+    """
+    wanted = value.strip().lower()
+    ids = select(search_terms.c.version_id).where(search_terms.c.term == wanted)
+    statement = _rows().where(ov.c.id.in_(ids), tenants.c.name == tenant)
+    if type_ is not None:
+        statement = statement.where(ov.c.type == type_)
+    rows = [_as_row(row) for row in connection.execute(
+        statement.order_by(ov.c.type, ov.c.object_id, ov.c.first_seq))]
+    return [row for row in rows
+            if wanted in {(key or "").lower() for key in (row.upn, row.mail, row.app_id)}]
+
+
+NAMES_CHUNK = 500
+
+
+def names_at(connection: Connection, snapshot_id: str,
+             object_ids: list[str]) -> dict[str, str | None]:
+    """The display names of the given objects as a snapshot holds them (absent ones left
+    out), looked up by id, a chunk at a time."""
+    seq, tenant = snapshot_key(connection, snapshot_id)
+    found: dict[str, str | None] = {}
+    unique = sorted(set(object_ids))
+    for start in range(0, len(unique), NAMES_CHUNK):
+        chunk = unique[start:start + NAMES_CHUNK]
+        statement = select(ov.c.object_id, ov.c.display_name).where(
+            ov.c.object_id.in_(chunk), _current_at(ov, seq, tenant))
+        found.update({object_id: name for object_id, name in connection.execute(statement)})
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 
+from entra_backup.catalog.change_time import change_time
 from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
 from entra_backup.catalog.fields import search_terms, searchable
 from entra_backup.catalog.models import (
@@ -25,6 +26,7 @@ from entra_backup.catalog.models import (
     search_terms as terms_table,
 )
 from entra_backup.catalog.records import ObjectVersion, SnapshotInfo
+from entra_backup.catalog.timestamps import UtcDateTime
 
 BATCH = 5000
 _FIELDS = ("display_name", "upn", "mail", "app_id", "modified_time")
@@ -127,12 +129,16 @@ def _merge(connection: Connection, tenant: int, seq: int, prev_seq: int | None,
             )
         _mark_removed(connection, open_rows, prev_seq, info)
     still_open = exists().where(open_rows, _same_object(seq))
-    columns = ["tenant_id", "type", "object_id", "version_hash", "first_seq", *_FIELDS]
+    columns = ["tenant_id", "type", "object_id", "version_hash", "first_seq", *_FIELDS,
+               "changed_at"]
+    staged = staged_versions.c
+    changed_at = change_time(literal(tenant), staged.type, staged.object_id,
+                             modified=staged.modified_time, seq=literal(seq),
+                             seen=literal(info.time, UtcDateTime()))
     source = select(
-        literal(tenant), staged_versions.c.type, staged_versions.c.object_id,
-        staged_versions.c.version_hash, literal(seq),
-        *(staged_versions.c[name] for name in _FIELDS),
-    ).where(staged_versions.c.seq == seq, ~still_open)
+        literal(tenant), staged.type, staged.object_id, staged.version_hash, literal(seq),
+        *(staged[name] for name in _FIELDS), changed_at,
+    ).where(staged.seq == seq, ~still_open)
     connection.execute(insert(object_versions).from_select(columns, source))
 
 

@@ -52,6 +52,7 @@ class VersionRow:
 
     ``last_snapshot`` is None while the version is still current in the tenant's latest
     snapshot. ``deleted`` says the object disappeared after ``last_snapshot``.
+    ``changed_at`` is when the content appeared (``entra_backup.catalog.change_time``).
     """
 
     tenant: str
@@ -67,6 +68,7 @@ class VersionRow:
     mail: str | None
     app_id: str | None
     modified_time: datetime | None
+    changed_at: datetime | None = None
 
 
 SearchHit = VersionRow

@@ -22,7 +22,14 @@ from entra_backup.catalog.models import (
     staged_versions,
     tenants,
 )
-from entra_backup.catalog.queries import SearchFilter, changed_between, search, timeline
+from entra_backup.catalog.queries import (
+    SearchFilter,
+    changed_between,
+    names_at,
+    search,
+    timeline,
+    with_key,
+)
 from entra_backup.catalog.queries import versions_at as _versions_at
 from entra_backup.catalog.recorder import BATCH, record_snapshot
 from entra_backup.catalog.records import ObjectVersion, SnapshotInfo, VersionChange, VersionRow
@@ -96,8 +103,9 @@ class Catalog:
                limit: int = 100) -> list[VersionRow]:
         """Versions whose display name, UPN, mail or appId contains (or starts with) ``query``.
 
-        ``from_``/``to`` bound the modified time (inclusive); ``deleted_only`` keeps the
-        last versions of objects deleted between snapshots.
+        ``from_``/``to`` (inclusive) keep versions that appeared in the range (their
+        ``changed_at``) and objects deleted in it; ``deleted_only`` keeps the last versions
+        of objects deleted between snapshots.
         """
         spec = SearchFilter(query=query, mode=mode, tenant=tenant, type=type, from_=from_,
                             to=to, deleted_only=deleted_only, limit=limit)
@@ -108,6 +116,16 @@ class Catalog:
         """Every version of an object, oldest first."""
         with read_transaction(self._engine) as connection:
             return timeline(connection, object_id, tenant)
+
+    def with_key(self, tenant: str, value: str, type_: str | None = None) -> list[VersionRow]:
+        """Versions of the tenant whose UPN, mail or appId equals ``value`` (any case)."""
+        with read_transaction(self._engine) as connection:
+            return with_key(connection, tenant, value, type_)
+
+    def names_at(self, snapshot_id: str, object_ids: list[str]) -> dict[str, str | None]:
+        """Display names of objects current in a snapshot, by id (absent ids left out)."""
+        with read_transaction(self._engine) as connection:
+            return names_at(connection, snapshot_id, object_ids)
 
     def changed_between(self, before: str, after: str) -> list[VersionChange]:
         """Objects added, changed or removed between two snapshots of one tenant."""

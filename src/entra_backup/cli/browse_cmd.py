@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import typer
@@ -13,6 +14,9 @@ from entra_backup.cli.context import print_json, workspace
 from entra_backup.domain.errors import UsageError
 from entra_backup.services import browse
 from entra_backup.services.browse import version_json
+
+AT_HELP = ("The last snapshot at or before this date-time (ISO 8601, UTC unless an offset "
+           "is given; a date alone means the end of that day).")
 
 
 def snapshots(
@@ -41,8 +45,10 @@ def snapshots(
 
 def ls(
     name: str = typer.Argument(..., help="The tenant's name."),
-    snapshot: str = typer.Argument(..., help="Snapshot id, unique prefix or 'latest'."),
+    snapshot: str | None = typer.Argument(
+        None, help="Snapshot id, unique prefix, 'latest' or a date-time (UTC unless given)."),
     type_name: str | None = typer.Option(None, "--type", help="Only this object type."),
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The objects of a snapshot, by type."""
@@ -50,7 +56,7 @@ def ls(
     space.tenant(name)
     browse.check_type(type_name)
     repo = space.open_repository()
-    chosen = browse.resolve_snapshot(repo, name, snapshot)
+    chosen = browse.resolve_snapshot(repo, name, snapshot, at)
     rows = browse.list_objects(repo, chosen, type_name)
     if json_output:
         print_json({"snapshot": chosen.id, "objects": list(rows)})
@@ -68,31 +74,64 @@ def ls(
 
 def show(
     name: str = typer.Argument(..., help="The tenant's name."),
-    object_id: str = typer.Argument(..., help="The object's id."),
-    snapshot: str | None = typer.Option(None, help="Snapshot (default: newest holding it)."),
+    object_id: str = typer.Argument(..., help="The object's id, UPN, mail or appId."),
+    snapshot: str | None = typer.Option(
+        None, help="Snapshot id, prefix, 'latest' or date-time (default: newest holding it)."),
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
+    type_name: str | None = typer.Option(None, "--type",
+                                         help="Only an object of this type (for an appId)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """An object at a snapshot: properties, licences, relationships and version timeline."""
+    """An object at a snapshot: properties, licences, relationships, memberships and
+    version timeline."""
     space = workspace()
     space.tenant(name)
+    browse.check_type(type_name)
     with space.open_catalog() as catalog:
-        view = browse.show_object(space.open_repository(), catalog, name, object_id, snapshot)
+        view = browse.show_object(space.open_repository(), catalog, name, object_id,
+                                  snapshot=snapshot, at=at, type_name=type_name)
     data = view.to_json()
     if json_output:
         print_json(data)
         return
     typer.echo(f"{view.type} {view.id} at snapshot {view.snapshot.short_id} ({data['time']})")
     typer.echo(orjson.dumps(data["properties"], option=orjson.OPT_INDENT_2).decode())
+    _echo_licences(data["license_names"])
     for relation, edges in data["relationships"].items():
         listed = edges if isinstance(edges, list) else ([edges] if edges else [])
         typer.echo(f"{relation}: {len(listed)}")
         for edge in listed:
-            typer.echo(f"  {edge.get('@odata.type', '')} {edge.get('id')}")
+            typer.echo(f"  {edge.get('@odata.type', '')} {edge.get('id')}"
+                       + _named(data["names"].get(edge.get("id"))))
+    _echo_memberships(data["memberships"])
     typer.echo("versions:")
     for row in data["timeline"]:
         typer.echo(f"  {row['version']}  from {row['first_snapshot'][:8]}  to "
                    f"{(row['last_snapshot'] or 'now')[:8]}"
                    + ("  (deleted)" if row["deleted"] else ""))
+
+
+def _named(display_name: str | None) -> str:
+    return f" ({display_name})" if display_name else ""
+
+
+def _echo_licences(licences: list[dict[str, Any]]) -> None:
+    if licences:
+        typer.echo("licences: " + ", ".join(item["skuPartNumber"] or item["skuId"]
+                                            for item in licences))
+
+
+def _echo_memberships(memberships: dict[str, list[dict[str, Any]]]) -> None:
+    for kind, items in memberships.items():
+        if kind == "roleAssignments":
+            typer.echo(f"role assignments: {len(items)}")
+            for item in items:
+                typer.echo(f"  {item['roleDefinitionId']}{_named(item['roleName'])} "
+                           f"scope {item['directoryScopeId']}")
+            continue
+        typer.echo(f"member of {kind}: {len(items)}")
+        for item in items:
+            typer.echo(f"  {item['id']}{_named(item['displayName'])}")
 
 
 def _date(value: str | None, option: str) -> datetime | None:
@@ -110,8 +149,10 @@ def search(
     name: str = typer.Argument(..., help="The tenant's name."),
     query: str = typer.Argument("", help="Text in display name, UPN, mail or appId."),
     type_name: str | None = typer.Option(None, "--type", help="Only this object type."),
-    from_: str | None = typer.Option(None, "--from", help="Modified at or after (ISO date)."),
-    to: str | None = typer.Option(None, "--to", help="Modified at or before (ISO date)."),
+    from_: str | None = typer.Option(
+        None, "--from", help="Changed (or deleted) at or after this date-time (ISO 8601)."),
+    to: str | None = typer.Option(
+        None, "--to", help="Changed (or deleted) at or before this date-time (ISO 8601)."),
     deleted_only: bool = typer.Option(False, "--deleted-only", help="Only deleted objects."),
     prefix: bool = typer.Option(False, "--prefix", help="Match at the start, not anywhere."),
     limit: int = typer.Option(100, min=1, max=10000, help="At most this many versions."),

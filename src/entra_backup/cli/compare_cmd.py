@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from entra_backup.cli.browse_cmd import AT_HELP
 from entra_backup.cli.context import print_json, workspace
 from entra_backup.cli.render import plural
 from entra_backup.domain.errors import UsageError
@@ -18,8 +19,10 @@ from entra_backup.services.export import export_snapshot
 
 def diff(
     name: str = typer.Argument(..., help="The tenant's name."),
-    snapshot_a: str = typer.Argument(..., help="The earlier snapshot."),
-    snapshot_b: str | None = typer.Argument(None, help="The later snapshot, or 'live'."),
+    snapshot_a: str = typer.Argument(
+        ..., help="The earlier snapshot: id, prefix, 'latest' or a date-time."),
+    snapshot_b: str | None = typer.Argument(
+        None, help="The later snapshot (id, prefix, 'latest' or a date-time), or 'live'."),
     object_id: str | None = typer.Option(None, "--object", help="Only this object."),
     type_name: str | None = typer.Option(None, "--type", help="Only this object type."),
     only_changes: bool = typer.Option(False, "--only-changes",
@@ -46,13 +49,15 @@ def diff(
         if snapshot_b == "live":
             async def live() -> compare.TenantDiff:
                 async with GraphClient.connect(space.connection(record)) as client:
-                    return await compare.diff_live(client, repo, before, object_id, type_name)
+                    return await compare.diff_live(client, repo, before, object_id,
+                                                   type_name, catalog=catalog)
             result = asyncio.run(live()).to_json()
         else:
             after = browse.resolve_snapshot(repo, name, snapshot_b)
             if object_id is not None:
                 one = compare.diff_object(repo, before, after, object_id)
-                result = {"before": before.id, "after": after.id, "objects": [one.to_json()]}
+                result = {"before": before.id, "after": after.id, "objects": [one.to_json()],
+                          "names": compare.name_edges(catalog, [one], [after.id, before.id])}
                 if not only_changes:
                     result["documents"] = compare.documents_of(repo, before, after, object_id)
             else:
@@ -79,6 +84,7 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
         if any(counts.values()):
             typer.echo(f"{type_name}: {counts['added']} added, {counts['removed']} removed, "
                        f"{counts['modified']} modified")
+    names = result.get("names", {})
     for item in result["objects"]:
         if item["status"] == "unchanged":
             continue
@@ -88,12 +94,20 @@ def _render(result: dict[str, Any], json_output: bool) -> None:
         for change in item["attributes"]:
             typer.echo(f"    {change['name']}: {change['before']!r} -> {change['after']!r}")
         for change in item["relationships"]:
-            for edge in change["added"]:
-                typer.echo(f"    {change['name']} + {edge.get('id')}")
-            for edge in change["removed"]:
-                typer.echo(f"    {change['name']} - {edge.get('id')}")
-            for pair in change["changed"]:
-                typer.echo(f"    {change['name']} ~ {pair['after'].get('id')}")
+            _echo_edges(change, names)
+
+
+def _echo_edges(change: dict[str, Any], names: dict[str, str | None]) -> None:
+    """One line per changed edge, the other object's name beside its id."""
+    def line(sign: str, edge: dict[str, Any]) -> str:
+        name = names.get(edge.get("id") or "")
+        return f"    {change['name']} {sign} {edge.get('id')}" + (f" ({name})" if name else "")
+    for edge in change["added"]:
+        typer.echo(line("+", edge))
+    for edge in change["removed"]:
+        typer.echo(line("-", edge))
+    for pair in change["changed"]:
+        typer.echo(line("~", pair["after"]))
 
 
 def _no_differences(result: dict[str, Any]) -> str:
@@ -106,7 +120,9 @@ def _no_differences(result: dict[str, Any]) -> str:
 def export(
     name: str = typer.Argument(..., help="The tenant's name."),
     output: Path = typer.Option(..., "-o", "--output", help="The ZIP file to write."),
-    snapshot: str = typer.Option("latest", help="Snapshot id, prefix or 'latest'."),
+    snapshot: str | None = typer.Option(
+        None, help="Snapshot id, prefix, 'latest' or a date-time (default: latest)."),
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
     types: list[str] = typer.Option([], "--type", help="Only these types (repeatable)."),
     objects: list[str] = typer.Option([], "--object", help="Only these ids (repeatable)."),
     no_relationships: bool = typer.Option(False, "--no-relationships",
@@ -117,7 +133,7 @@ def export(
     space = workspace()
     space.tenant(name)
     repo = space.open_repository()
-    chosen = browse.resolve_snapshot(repo, name, snapshot)
+    chosen = browse.resolve_snapshot(repo, name, snapshot if snapshot or at else "latest", at)
     result = export_snapshot(repo, chosen, output, types=types or None,
                              object_ids=objects or None, relationships=not no_relationships)
     if json_output:

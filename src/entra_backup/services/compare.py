@@ -19,11 +19,14 @@ from entra_backup.domain.object_types import names
 from entra_backup.graph.client import GraphClient
 from entra_backup.services.browse import version_json
 from entra_backup.services.live_tenant import read_live_tenant
+from entra_backup.services.related import names_of
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 
 _KNOWN = frozenset(names())
+_EDGE_TARGETS = ("users", "groups", "servicePrincipals", "devices", "applications")
+"""Types a member, owner or manager edge can point at, most common first."""
 Document = dict[str, Any]
 
 
@@ -34,12 +37,32 @@ class TenantDiff:
     before: str
     after: str
     diffs: list[ObjectDiff] = field(default_factory=list)
+    names: dict[str, str | None] = field(default_factory=dict)
+    """Display names of the objects the changed edges point at, by id."""
 
     def to_json(self) -> dict[str, Any]:
         """As ``diff --json`` prints it."""
         return {"before": self.before, "after": self.after,
                 "counts": count_changes(self.diffs),
-                "objects": [d.to_json() for d in self.diffs]}
+                "objects": [d.to_json() for d in self.diffs], "names": self.names}
+
+
+def edge_ids(diffs: list[ObjectDiff]) -> list[str]:
+    """The ids of every object a changed relationship edge points at."""
+    found: list[str] = []
+    for diff in diffs:
+        for change in diff.relationships:
+            sides = [*change.added, *change.removed,
+                     *(edge for pair in change.changed for edge in pair)]
+            found.extend(edge["id"] for edge in sides if isinstance(edge.get("id"), str))
+    return found
+
+
+def name_edges(catalog: Catalog, diffs: list[ObjectDiff],
+               snapshot_ids: list[str]) -> dict[str, str | None]:
+    """Display names of the changed edges' targets, from the first snapshot holding each
+    (the later one first: a removed member may be gone from it, not from the earlier)."""
+    return names_of(catalog, snapshot_ids, edge_ids(diffs))
 
 
 def _document(repo: Repository, snapshot: Snapshot, type_name: str,
@@ -62,6 +85,7 @@ def diff_snapshots(repo: Repository, catalog: Catalog, before: Snapshot, after: 
         diff = diff_documents(change.type, change.object_id, old, new)
         if diff.changed:
             result.diffs.append(diff)
+    result.names = name_edges(catalog, result.diffs, [after.id, before.id])
     return result
 
 
@@ -97,9 +121,13 @@ def documents_of(repo: Repository, before: Snapshot, after: Snapshot,
 
 
 async def diff_live(client: GraphClient, repo: Repository, before: Snapshot,
-                    object_id: str | None = None,
-                    type_name: str | None = None) -> TenantDiff:
-    """A snapshot against the live tenant (one object, one type, or every type it holds)."""
+                    object_id: str | None = None, type_name: str | None = None, *,
+                    catalog: Catalog | None = None) -> TenantDiff:
+    """A snapshot against the live tenant (one object, one type, or every type it holds).
+
+    With a catalog, the changed edges' targets are named from the snapshot, and those it
+    does not hold (added live) from the live documents just read.
+    """
     if object_id is not None:
         type_name = find_type(repo, before, object_id)
     types = (type_name,) if type_name else tuple(n for n in before.types if n in _KNOWN)
@@ -114,7 +142,25 @@ async def diff_live(client: GraphClient, repo: Repository, before: Snapshot,
         for diff in _diff_streams(name, _stream(repo, before, name),
                                   _stream(live_repo, live, name)):
             result.diffs.append(diff)
+    if catalog is not None:
+        result.names = name_edges(catalog, result.diffs, [before.id])
+        result.names.update(_live_names(live_repo, live, edge_ids(result.diffs),
+                                        result.names))
     return result
+
+
+def _live_names(live_repo: Repository, live: Snapshot, ids: list[str],
+                known: dict[str, str | None]) -> dict[str, str | None]:
+    """Names of objects only the live tenant holds, by manifest look-up per type."""
+    found: dict[str, str | None] = {}
+    for object_id in sorted(set(ids) - set(known)):
+        for name in _EDGE_TARGETS:
+            document = (_document(live_repo, live, name, object_id)
+                        if name in live.types else None)
+            if document is not None:
+                found[object_id] = document.get("displayName")
+                break
+    return found
 
 
 def _stream(repo: Repository, snapshot: Snapshot, type_name: str

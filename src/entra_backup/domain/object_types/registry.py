@@ -16,6 +16,7 @@ from entra_backup.domain.object_types.directory_types import (
     GROUPS,
     USERS,
 )
+from entra_backup.domain.object_types.licence_types import SUBSCRIBED_SKUS
 from entra_backup.domain.object_types.model import ObjectType
 from entra_backup.domain.object_types.policy_types import (
     AUTHORIZATION_POLICY,
@@ -44,6 +45,7 @@ TYPES: tuple[ObjectType, ...] = (
     AUTHORIZATION_POLICY,
     NAMED_LOCATIONS,
     CONDITIONAL_ACCESS_POLICIES,
+    SUBSCRIBED_SKUS,
 )
 """Every object type, in the order a restore creates them."""
 
