@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ def make_engine(url: URL) -> Engine:
     """An engine with the backend's pragmas and transaction behaviour installed."""
     try:
         if url.get_backend_name() == "sqlite":
+            _create_private_file(url.database)
             engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S})
             _configure_sqlite(engine)
             return engine
@@ -53,6 +55,19 @@ def make_engine(url: URL) -> Engine:
         raise CatalogError(
             f"no driver for {safe_url(url)}: install the 'postgres' extra (psycopg)"
         ) from error
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only, before SQLite opens it: the
+    catalog holds names and addresses in clear, and SQLite gives the -wal and -shm files
+    the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        # It exists already, or it cannot be created: SQLite's own open names the cause.
+        return
 
 
 def _configure_sqlite(engine: Engine) -> None:

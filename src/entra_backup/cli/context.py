@@ -25,8 +25,17 @@ current = Invocation()
 
 
 def workspace() -> Workspace:
-    """The workspace the global options and the environment name."""
-    return Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file)
+    """The workspace the global options and the environment name, its home made private
+    if others could read it."""
+    space = Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file,
+                      warn=warn)
+    space.secure_home()
+    return space
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    print(f"entra-backup: warning: {message}", file=sys.stderr)
 
 
 def print_json(value: Any) -> None:

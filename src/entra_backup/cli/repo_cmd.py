@@ -6,17 +6,21 @@ from pathlib import Path
 
 import typer
 
-from entra_backup.bootstrap import make_backend
 from entra_backup.catalog import reindex as rebuild
-from entra_backup.cli.context import print_json, workspace
+from entra_backup.catalog.engine import parse_url
+from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
-from entra_backup.domain.errors import UsageError
+from entra_backup.domain.errors import EmptyPassphrase, UsageError
+from entra_backup.home import create_private_folder
 from entra_backup.services.catalog_sync import RepositorySource
+from entra_backup.store.backends.local import check_new_root
 from entra_backup.store.check import check as check_repository
 from entra_backup.store.errors import CheckFailed
+from entra_backup.store.files import CONFIG_NAME as REPOSITORY_CONFIG
 from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.keyfile import KeyFileProvider
-from entra_backup.store.repository import Repository
+
+MIN_PASSPHRASE_LENGTH = 12
 
 
 def init(
@@ -43,14 +47,21 @@ def init(
         key_file = (key_file or space.home / "repository.key").resolve()
     config = AppConfig(location, key_provider, None if key_file is None else str(key_file),
                        kms_key_id, s3_endpoint_url, s3_region, catalog_url)
-    space.home.mkdir(parents=True, exist_ok=True)
+    if key_provider == "passphrase":
+        _check_new_passphrase(space.passphrase())
+    if catalog_url is not None and parse_url(catalog_url).password is not None:
+        warn("the catalog URL holds a password, which config.toml keeps in clear; leave it "
+             "out and set PGPASSWORD (or use ~/.pgpass) instead")
+    if "://" not in location:
+        check_new_root(Path(location).expanduser().resolve(), marker=REPOSITORY_CONFIG)
+    create_private_folder(space.home)
     if key_provider == "keyfile":
         assert key_file is not None
         try:
             KeyFileProvider.generate(key_file)
         except KeyProviderError as exc:
             raise UsageError(str(exc)) from exc
-    created = Repository.init(make_backend(location, config), space.key_provider(config))
+    created = space.create_repository(config)
     write_atomically(space.home / CONFIG_NAME, config.to_toml())
     space.open_catalog().close()
     result = {"repository": location, "id": created.id, "key_provider": key_provider,
@@ -60,6 +71,16 @@ def init(
     else:
         typer.echo(f"Created repository {created.id[:8]} at {location} "
                    f"({key_provider} key).\nNext: entra-backup tenant add NAME ...")
+
+
+def _check_new_passphrase(text: str) -> None:
+    """Refuse a blank passphrase; warn about a short one (it can be guessed offline by
+    whoever copies the repository)."""
+    if not text.strip():
+        raise EmptyPassphrase("the passphrase is blank: choose one of 12 characters or more")
+    if len(text) < MIN_PASSPHRASE_LENGTH:
+        warn(f"the passphrase has only {len(text)} characters; one of "
+             f"{MIN_PASSPHRASE_LENGTH} or more is much harder to guess")
 
 
 def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

@@ -226,7 +226,7 @@ def restore_report(
     csv_output: bool = typer.Option(False, "--csv", help="Print the report as CSV."),
 ) -> None:
     """The saved report of a restore run: every step done, skipped or failed, and why."""
-    run = find_run(workspace().home, run_id)
+    run = find_run(workspace().private_home(), run_id)
     report = run.directory / ("report.csv" if csv_output else "report.json")
     if not report.exists():
         raise UsageError(f"restore {run.id} has no report yet (it did not finish); run the "

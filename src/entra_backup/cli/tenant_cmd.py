@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.config import TenantRecord
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import select_types
@@ -68,6 +68,10 @@ def add(
         ca_bundle=None if ca_bundle is None else str(ca_bundle.resolve()),
         cloud=cloud, size=size.lower(), scope=scope.to_json())
     space.save_tenant(record)
+    if client_secret_env is not None and not space.environ.get(client_secret_env):
+        # Accepted all the same: a scheduler may set the variable before each backup.
+        warn(f"the environment variable {client_secret_env} is not set now; set it to "
+             "the client secret before backing up")
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
                f"entra-backup tenant check {name}")
 
