@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from entra_backup.catalog import Catalog
 from entra_backup.config import (
+    CONFIG_NAME,
     PASSPHRASE_VARIABLE,
     AppConfig,
     TenantRecord,
@@ -75,6 +76,8 @@ class Workspace:
     def secure_home(self) -> None:
         """Refuse a home that is a file; make private one that others can read, once."""
         check_folder(self.home)
+        if not (self.home / CONFIG_NAME).is_file():
+            return  # not a home (yet): a folder named by mistake is left as it is
         changed = tighten(self.home, self._catalog_files())
         if changed:
             self.warn(f"{self.home} was readable by other users; made it private (folder "

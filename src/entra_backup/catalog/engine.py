@@ -55,6 +55,11 @@ def make_engine(url: URL) -> Engine:
         raise CatalogError(
             f"no driver for {safe_url(url)}: install the 'postgres' extra (psycopg)"
         ) from error
+    except exc.ArgumentError as error:
+        # A URL the parser accepts but the dialect refuses (a SQLite URL with a host).
+        reason = str(error).strip().splitlines()[0]
+        raise CatalogError(f"{safe_url(url)} is not a usable catalog URL: {reason}"
+                           ) from error
 
 
 def _create_private_file(database: str | None) -> None:

@@ -23,7 +23,7 @@ from entra_backup.cli import (
     restore_cmd,
     tenant_cmd,
 )
-from entra_backup.domain.errors import EntraBackupError, NotText, UnusablePath
+from entra_backup.domain.errors import EntraBackupError, NotText, UnusablePath, UsageError
 from entra_backup.home import PRIVATE_UMASK
 
 app = typer.Typer(
@@ -54,13 +54,18 @@ app.command("restore-report")(restore_cmd.restore_report)
 @app.callback(invoke_without_command=True)
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-    home: Path | None = typer.Option(None, "--home", help="Home folder (default: "
-                                     "ENTRA_BACKUP_HOME or ~/.entra-backup)."),
+    home: str | None = typer.Option(None, "--home", help="Home folder (default: "
+                                    "ENTRA_BACKUP_HOME or ~/.entra-backup)."),
     passphrase_file: Path | None = typer.Option(
         None, "--passphrase-file", help="File holding the repository passphrase "
         "(default: ENTRA_BACKUP_PASSPHRASE)."),
 ) -> None:
-    context.current = context.Invocation(home, passphrase_file)
+    # A str, not a Path: Path("") is the current folder, and an empty --home (an unset
+    # shell variable) must not turn the working directory into a home.
+    if home is not None and not home.strip():
+        raise UsageError("--home is empty: give the home folder's path")
+    context.current = context.Invocation(None if home is None else Path(home),
+                                         passphrase_file)
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)
