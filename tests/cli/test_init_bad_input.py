@@ -4,6 +4,7 @@ nothing created and nothing mixed. No emulator is needed: none of these reach Gr
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +160,17 @@ def test_a_folder_that_is_not_a_home_keeps_its_modes(cli: Cli, tmp_path: Path) -
     assert_one_line_error(result, 3, contains=("no configuration",))
     assert folder.stat().st_mode & 0o777 == 0o755
     assert (folder / "notes.txt").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(os.geteuid() == 0,
+                    reason="root reads and writes any folder: an unreadable one proves nothing")
+def test_an_unreadable_folder_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    (locked / "inside").mkdir(parents=True)
+    locked.chmod(0o000)
+    try:
+        for command in (["--home", str(locked / "inside"), "init"],
+                        ["init", "--repo", str(locked / "inside")]):
+            assert_one_line_error(cli.run(*command), UnusablePath.exit_code)
+    finally:
+        locked.chmod(0o700)
