@@ -134,6 +134,8 @@ def test_a_catalog_url_with_a_password_is_warned_about(cli: Cli) -> None:
     assert result.err_lines[0].startswith(WARNING) and "PGPASSWORD" in result.err_lines[0]
     assert result.err_lines[1].startswith(ERROR), str(result)
     assert "s3cret" not in result.err, str(result)
+    # Refused before anything was made, so init can simply be run again.
+    assert not cli.home.exists() or not any(cli.home.iterdir())
 
 
 def test_a_sqlite_url_with_a_host_is_one_line(cli: Cli, tmp_path: Path) -> None:

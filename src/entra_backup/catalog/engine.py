@@ -62,6 +62,21 @@ def make_engine(url: URL) -> Engine:
                            ) from error
 
 
+def probe(url: str | URL) -> None:
+    """Connect once to a server catalog and disconnect: raise CatalogError if it cannot be
+    used. Reads no table, so it needs no key; SQLite is not probed (it would create the
+    file, and opening it fails only for local reasons the real open names)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    engine = make_engine(parsed)
+    try:
+        with translate_errors(parsed), engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    finally:
+        engine.dispose()
+
+
 def _create_private_file(database: str | None) -> None:
     """Create a new SQLite file readable by its owner only, before SQLite opens it: the
     catalog holds names and addresses in clear, and SQLite gives the -wal and -shm files

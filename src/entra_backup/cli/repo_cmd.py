@@ -8,6 +8,7 @@ import typer
 
 from entra_backup.catalog import reindex as rebuild
 from entra_backup.catalog.engine import parse_url
+from entra_backup.catalog.engine import probe as probe_catalog
 from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
 from entra_backup.domain.errors import EmptyPassphrase, UsageError
@@ -49,9 +50,11 @@ def init(
                        kms_key_id, s3_endpoint_url, s3_region, catalog_url)
     if key_provider == "passphrase":
         _check_new_passphrase(space.passphrase())
-    if catalog_url is not None and parse_url(catalog_url).password is not None:
-        warn("the catalog URL holds a password, which config.toml keeps in clear; leave it "
-             "out and set PGPASSWORD (or use ~/.pgpass) instead")
+    if catalog_url is not None:
+        if parse_url(catalog_url).password is not None:
+            warn("the catalog URL holds a password, which config.toml keeps in clear; leave "
+                 "it out and set PGPASSWORD (or use ~/.pgpass) instead")
+        probe_catalog(catalog_url)  # before anything is created: no half-made home
     if "://" not in location:
         check_new_root(Path(location).expanduser().resolve(), marker=REPOSITORY_CONFIG)
     create_private_folder(space.home)
