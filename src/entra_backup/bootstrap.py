@@ -29,7 +29,7 @@ from entra_backup.domain.errors import (
 from entra_backup.graph.auth import CertificateCredential, Credential
 from entra_backup.graph.budget import TenantSize
 from entra_backup.graph.client import TenantConnection
-from entra_backup.home import PRIVATE_FILE, check_folder, tighten
+from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
@@ -88,8 +88,7 @@ class Workspace:
         self.open_repository()
         catalog = Catalog.open(self.catalog_url())
         for path in self._catalog_files():
-            if path.exists():
-                path.chmod(PRIVATE_FILE)
+            make_private(path)
         return catalog
 
     def private_home(self) -> Path:

@@ -17,7 +17,6 @@ from entra_backup.domain.errors import UnusablePath
 
 PRIVATE_UMASK = 0o077
 PRIVATE_FOLDER = 0o700
-PRIVATE_FILE = 0o600
 _OTHERS = 0o077
 
 
@@ -48,10 +47,11 @@ def tighten(folder: Path, extra_files: Iterable[Path] = ()) -> list[Path]:
         files = [path for path in folder.iterdir() if path.is_file()]
     except OSError:
         files = []
-    return [path for path in (folder, *files, *extra_files) if _make_private(path)]
+    return [path for path in (folder, *files, *extra_files) if make_private(path)]
 
 
-def _make_private(path: Path) -> bool:
+def make_private(path: Path) -> bool:
+    """Remove group and other access from one path; True if it had some."""
     try:
         mode = stat.S_IMODE(path.lstat().st_mode)
         if stat.S_ISLNK(path.lstat().st_mode) or not mode & _OTHERS:
