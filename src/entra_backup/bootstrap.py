@@ -4,7 +4,8 @@ connection. The CLI (and later the API) build everything they use through a Work
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlparse
 
 from entra_backup.catalog import Catalog
 from entra_backup.config import (
+    CONFIG_NAME,
     PASSPHRASE_VARIABLE,
     AppConfig,
     TenantRecord,
@@ -19,13 +21,19 @@ from entra_backup.config import (
     load_tenants,
     save_tenants,
 )
-from entra_backup.domain.errors import ConfigurationError, UsageError
+from entra_backup.domain.errors import (
+    ConfigurationError,
+    EmptyPassphrase,
+    KeyServiceUnreachable,
+    UsageError,
+)
 from entra_backup.graph.auth import CertificateCredential, Credential
 from entra_backup.graph.budget import TenantSize
 from entra_backup.graph.client import TenantConnection
+from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
-from entra_backup.store.keys.base import KeyProvider, KeyProviderError
+from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.passphrase import PassphraseKeyProvider
 from entra_backup.store.repository import Repository
@@ -35,14 +43,25 @@ class KeyUnavailable(ConfigurationError):
     """The repository key cannot be obtained (no passphrase given, unreadable key file)."""
 
 
+def _quiet(_message: str) -> None:
+    """The default for warnings: a workspace used as a library prints nothing."""
+
+
 @dataclass
 class Workspace:
-    """The home folder and what it configures."""
+    """The home folder and what it configures.
+
+    The catalog and the files of the home hold tenant data in clear, so they are only
+    handed out once the repository key has opened: :meth:`open_catalog` and
+    :meth:`private_home` unlock the repository first, and no command can skip that.
+    """
 
     home: Path
     passphrase_file: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    warn: Callable[[str], None] = field(default_factory=lambda: _quiet)
     _config: AppConfig | None = None
+    _repository: Repository | None = None
 
     @property
     def config(self) -> AppConfig:
@@ -55,9 +74,39 @@ class Workspace:
         """The catalog database (SQLite in the home folder by default)."""
         return self.config.catalog_url or f"sqlite:///{(self.home / 'catalog.db').resolve()}"
 
+    def secure_home(self) -> None:
+        """Refuse a home that is a file; make private one that others can read, once."""
+        check_folder(self.home)
+        if not (self.home / CONFIG_NAME).is_file():
+            return  # not a home (yet): a folder named by mistake is left as it is
+        changed = tighten(self.home, self._catalog_files())
+        if changed:
+            self.warn(f"{self.home} was readable by other users; made it private (folder "
+                      f"0700, files 0600; {len(changed)} path(s) changed)")
+
     def open_catalog(self) -> Catalog:
-        """Open (creating or upgrading) the catalog."""
-        return Catalog.open(self.catalog_url())
+        """Open (creating or upgrading) the catalog, after the repository key opened."""
+        self.open_repository()
+        catalog = Catalog.open(self.catalog_url())
+        for path in self._catalog_files():
+            make_private(path)
+        return catalog
+
+    def private_home(self) -> Path:
+        """The home folder, for reading its tenant data (restore runs), once unlocked."""
+        self.open_repository()
+        return self.home
+
+    def _catalog_files(self) -> list[Path]:
+        """A SQLite catalog's file and its WAL companions (none for PostgreSQL)."""
+        try:
+            url = self.catalog_url()
+        except ConfigurationError:
+            return []
+        if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+            return []
+        database = Path(url.removeprefix("sqlite:///").partition("?")[0])
+        return [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
 
     def backend(self, location: str | None = None) -> Backend:
         """The storage backend of the repository location."""
@@ -68,12 +117,14 @@ class Workspace:
         if self.passphrase_file is not None:
             try:
                 text = self.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
+            except (OSError, UnicodeDecodeError) as exc:
                 raise KeyUnavailable(f"cannot read the passphrase file: {exc}") from exc
+            if not text:
+                raise EmptyPassphrase(f"the passphrase file {self.passphrase_file} is empty")
         else:
             text = self.environ.get(PASSPHRASE_VARIABLE, "")
         if not text:
-            raise KeyUnavailable(f"the repository passphrase is needed: set "
+            raise KeyUnavailable(f"no passphrase: the repository passphrase is needed; set "
                                  f"{PASSPHRASE_VARIABLE} or pass --passphrase-file")
         return text
 
@@ -96,8 +147,18 @@ class Workspace:
         return PassphraseKeyProvider(self.passphrase())
 
     def open_repository(self) -> Repository:
-        """Open the configured repository with its key."""
-        return Repository.open(self.backend(), self.key_provider())
+        """Open the configured repository with its key (once per workspace)."""
+        if self._repository is None:
+            with key_errors():
+                self._repository = Repository.open(self.backend(), self.key_provider())
+        return self._repository
+
+    def create_repository(self, config: AppConfig) -> Repository:
+        """Create the repository ``config`` names, with a new master key (``init``)."""
+        with key_errors():
+            self._repository = Repository.init(make_backend(config.repository, config),
+                                               self.key_provider(config))
+        return self._repository
 
     def tenants(self) -> dict[str, TenantRecord]:
         """Registered tenants by name."""
@@ -141,6 +202,17 @@ class Workspace:
 
 
 OBJECT_LOCK_MODES = ("governance", "compliance")
+
+
+@contextmanager
+def key_errors() -> Iterator[None]:
+    """Key provider failures met while wrapping or unwrapping, as the CLI reports them."""
+    try:
+        yield
+    except KeyServiceDown as exc:
+        raise KeyServiceUnreachable(str(exc)) from exc
+    except KeyProviderError as exc:
+        raise KeyUnavailable(str(exc)) from exc
 
 
 def make_backend(location: str, config: AppConfig | None = None) -> Backend:

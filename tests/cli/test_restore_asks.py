@@ -30,8 +30,8 @@ from tests.cli._restore_cli_support import (
 )
 from tests.cli.conftest_workspace import Cli, assert_one_line_error, weak_passphrase_keys
 
-NEEDS_CONFIRMATION = 14
-DECLINED = 15
+NEEDS_CONFIRMATION = 17
+DECLINED = 18
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -303,7 +303,7 @@ def test_object_lock_retains_every_file_and_forget_and_prune_say_so(
         assert timedelta(hours=23) < left <= timedelta(days=1), key
 
     forgot = cli.run("forget", TENANT, "--keep-last", "1", "--json")
-    assert forgot.code == 25, str(forgot)
+    assert forgot.code == 26, str(forgot)
     assert "Traceback" not in forgot.err and len(forgot.err_lines) == 1, str(forgot)
     assert "Object Lock" in forgot.err_lines[0]
     report = forgot.json()
@@ -318,7 +318,7 @@ def test_object_lock_retains_every_file_and_forget_and_prune_say_so(
                   ObjectLockMode="GOVERNANCE",
                   ObjectLockRetainUntilDate=now + timedelta(days=1))
     pruned = cli.run("prune", "--json")
-    assert pruned.code == 25, str(pruned)
+    assert pruned.code == 26, str(pruned)
     assert len(pruned.err_lines) == 1 and "Object Lock" in pruned.err_lines[0], str(pruned)
     figures = pruned.json()
     assert figures["retained"] == [orphan]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ def make_engine(url: URL) -> Engine:
     """An engine with the backend's pragmas and transaction behaviour installed."""
     try:
         if url.get_backend_name() == "sqlite":
+            _create_private_file(url.database)
             engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S})
             _configure_sqlite(engine)
             return engine
@@ -53,6 +55,39 @@ def make_engine(url: URL) -> Engine:
         raise CatalogError(
             f"no driver for {safe_url(url)}: install the 'postgres' extra (psycopg)"
         ) from error
+    except exc.ArgumentError as error:
+        # A URL the parser accepts but the dialect refuses (a SQLite URL with a host).
+        reason = str(error).strip().splitlines()[0]
+        raise CatalogError(f"{safe_url(url)} is not a usable catalog URL: {reason}"
+                           ) from error
+
+
+def probe(url: str | URL) -> None:
+    """Connect once to a server catalog and disconnect: raise CatalogError if it cannot be
+    used. Reads no table, so it needs no key; SQLite is not probed (it would create the
+    file, and opening it fails only for local reasons the real open names)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    engine = make_engine(parsed)
+    try:
+        with translate_errors(parsed), engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    finally:
+        engine.dispose()
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only, before SQLite opens it: the
+    catalog holds names and addresses in clear, and SQLite gives the -wal and -shm files
+    the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        # It exists already, or it cannot be created: SQLite's own open names the cause.
+        return
 
 
 def _configure_sqlite(engine: Engine) -> None:

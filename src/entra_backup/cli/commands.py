@@ -26,8 +26,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "The tenant's snapshots, oldest first; partial ones are marked."),
     LazyCommand("ls", f"{_CLI}.browse_cmd:ls", "The objects of a snapshot, by type."),
     LazyCommand("show", f"{_CLI}.browse_cmd:show",
-                "An object at a snapshot: properties, licences, relationships and version "
-                "timeline."),
+                "An object at a snapshot: properties, licences, relationships, memberships "
+                "and version timeline."),
     LazyCommand("search", f"{_CLI}.browse_cmd:search",
                 "Object versions across every snapshot of the tenant."),
     LazyCommand("diff", f"{_CLI}.compare_cmd:diff",

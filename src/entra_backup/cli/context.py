@@ -25,13 +25,22 @@ current = Invocation()
 
 
 def workspace() -> Workspace:
-    """The workspace the global options and the environment name."""
+    """The workspace the global options and the environment name, its home made private
+    if others could read it."""
     # Imported here: the workspace brings the store, the catalog and the Graph client,
     # which `--help` and the commands that do not use them never pay for.
     from entra_backup.bootstrap import Workspace
     from entra_backup.config import home_dir
 
-    return Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file)
+    space = Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file,
+                      warn=warn)
+    space.secure_home()
+    return space
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    print(f"entra-backup: warning: {message}", file=sys.stderr)
 
 
 def print_json(value: Any) -> None:

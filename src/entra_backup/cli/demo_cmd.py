@@ -37,6 +37,7 @@ def demo(
     serve: bool = typer.Option(True, help="Keep serving after the backups (Ctrl+C stops)."),
 ) -> None:
     """Back up an emulated tenant twice and show what changed (Ctrl+C stops serving)."""
+    from graph_emulator.identity import CertificateError
     from graph_emulator.runtime import Options, Runtime
     from graph_emulator.server import ServerError
 
@@ -48,7 +49,7 @@ def demo(
         with console.status("Generating the tenant and starting the emulator..."):
             runtime = Runtime(options)
             runtime.start()
-    except (ValueError, ServerError) as exc:
+    except (ValueError, ServerError, CertificateError) as exc:
         raise UsageError(str(exc)) from exc
     info = runtime.connection_info()
     try:

@@ -27,6 +27,7 @@ def serve(
                                    help="Where the CA bundle and saved state are kept."),
 ) -> None:
     """Start the emulator; the first line printed is its connection details as JSON."""
+    from graph_emulator.identity import CertificateError
     from graph_emulator.runtime import Options, Runtime
     from graph_emulator.server import ServerError
 
@@ -36,7 +37,7 @@ def serve(
         options.validate()
         runtime = Runtime(options)
         server = runtime.listen()
-    except (ValueError, ServerError) as exc:
+    except (ValueError, ServerError, CertificateError) as exc:
         raise UsageError(str(exc)) from exc
     try:
         sys.stdout.write(orjson.dumps(runtime.connection_info()).decode() + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from entra_backup import __version__
 from entra_backup.cli import context
 from entra_backup.cli.commands import COMMANDS
 from entra_backup.cli.lazy import lazy_group
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import EntraBackupError, NotText, UnusablePath, UsageError
+from entra_backup.home import PRIVATE_UMASK
 
 app = typer.Typer(
     name="entra-backup",
@@ -30,13 +32,18 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-    home: Path | None = typer.Option(None, "--home", help="Home folder (default: "
-                                     "ENTRA_BACKUP_HOME or ~/.entra-backup)."),
+    home: str | None = typer.Option(None, "--home", help="Home folder (default: "
+                                    "ENTRA_BACKUP_HOME or ~/.entra-backup)."),
     passphrase_file: Path | None = typer.Option(
         None, "--passphrase-file", help="File holding the repository passphrase "
         "(default: ENTRA_BACKUP_PASSPHRASE)."),
 ) -> None:
-    context.current = context.Invocation(home, passphrase_file)
+    # A str, not a Path: Path("") is the current folder, and an empty --home (an unset
+    # shell variable) must not turn the working directory into a home.
+    if home is not None and not home.strip():
+        raise UsageError("--home is empty: give the home folder's path")
+    context.current = context.Invocation(None if home is None else Path(home),
+                                         passphrase_file)
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)
@@ -45,12 +52,25 @@ def _root(
 def fail(message: str, code: int) -> int:
     """Print one error line on stderr and return the exit code."""
     first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    # A path or name from the command line may hold surrogates; show them escaped.
+    first_line = first_line.encode("utf-8", "backslashreplace").decode("utf-8")
     print(f"entra-backup: error: {first_line}", file=sys.stderr)
     return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return its exit code instead of raising."""
+    """Run the CLI; return its exit code instead of raising.
+
+    Every file the command creates is readable by its owner only (the home holds tenant
+    data in clear); the caller's umask comes back afterwards, for in-process callers."""
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(argv)
+    finally:
+        os.umask(previous)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="entra-backup", standalone_mode=False)
     except click_errors.NoArgsIsHelpError as exc:
@@ -66,7 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         return fail("interrupted", 130)
     except EntraBackupError as exc:
         return fail(exc.message, exc.exit_code)
+    except UnicodeError as exc:
+        # Arguments arrive with undecodable bytes as surrogates (PEP 383): fine for a path,
+        # not for a name, a query or anything sent to Graph or the database.
+        return fail(f"text that is not valid UTF-8 (in an argument or a file): {exc}",
+                    NotText.exit_code)
+    except OSError as exc:
+        # The safety net: specific causes get their own checks and messages; a file-system
+        # failure nobody foresaw still ends in one line naming the path and the cause.
+        return fail(_describe(exc), UnusablePath.exit_code)
     return result if isinstance(result, int) else 0
+
+
+def _describe(exc: OSError) -> str:
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return cause
+    path = os.fsdecode(exc.filename) if isinstance(exc.filename, bytes) else str(exc.filename)
+    return f"{path}: {cause}"
 
 
 def run() -> None:

@@ -8,17 +8,23 @@ import typer
 
 from entra_backup.bootstrap import make_backend, object_lock_settings, require_object_lock
 from entra_backup.catalog import reindex as rebuild
-from entra_backup.cli.context import print_json, workspace
+from entra_backup.catalog.engine import parse_url
+from entra_backup.catalog.engine import probe as probe_catalog
+from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.cli.render import plural
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
-from entra_backup.domain.errors import UsageError
+from entra_backup.domain.errors import EmptyPassphrase, UsageError
+from entra_backup.home import create_private_folder
 from entra_backup.services.catalog_sync import RepositorySource
 from entra_backup.services.leftovers import stale_scratch
+from entra_backup.store.backends.local import check_new_root
 from entra_backup.store.check import check as check_repository
 from entra_backup.store.errors import CheckFailed
+from entra_backup.store.files import CONFIG_NAME as REPOSITORY_CONFIG
 from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.keyfile import KeyFileProvider
-from entra_backup.store.repository import Repository
+
+MIN_PASSPHRASE_LENGTH = 12
 
 
 def init(
@@ -55,17 +61,26 @@ def init(
     config = AppConfig(location, key_provider, None if key_file is None else str(key_file),
                        kms_key_id, s3_endpoint_url, s3_region, catalog_url,
                        object_lock_days, object_lock_mode)
+    if key_provider == "passphrase":
+        _check_new_passphrase(space.passphrase())
+    if catalog_url is not None:
+        if parse_url(catalog_url).password is not None:
+            warn("the catalog URL holds a password, which config.toml keeps in clear; leave "
+                 "it out and set PGPASSWORD (or use ~/.pgpass) instead")
+        probe_catalog(catalog_url)  # before anything is created: no half-made home
+    if "://" not in location:
+        check_new_root(Path(location).expanduser().resolve(), marker=REPOSITORY_CONFIG)
     backend = make_backend(location, config)
     if object_lock_days is not None:
         require_object_lock(backend, location)
-    space.home.mkdir(parents=True, exist_ok=True)
+    create_private_folder(space.home)
     if key_provider == "keyfile":
         assert key_file is not None
         try:
             KeyFileProvider.generate(key_file)
         except KeyProviderError as exc:
             raise UsageError(str(exc)) from exc
-    created = Repository.init(backend, space.key_provider(config))
+    created = space.create_repository(config)
     write_atomically(space.home / CONFIG_NAME, config.to_toml())
     space.open_catalog().close()
     result = {"repository": location, "id": created.id, "key_provider": key_provider,
@@ -77,6 +92,16 @@ def init(
     else:
         typer.echo(f"Created repository {created.id[:8]} at {location} "
                    f"({key_provider} key).\nNext: entra-backup tenant add NAME ...")
+
+
+def _check_new_passphrase(text: str) -> None:
+    """Refuse a blank passphrase; warn about a short one (it can be guessed offline by
+    whoever copies the repository)."""
+    if not text.strip():
+        raise EmptyPassphrase("the passphrase is blank: choose one of 12 characters or more")
+    if len(text) < MIN_PASSPHRASE_LENGTH:
+        warn(f"the passphrase has only {len(text)} characters; one of "
+             f"{MIN_PASSPHRASE_LENGTH} or more is much harder to guess")
 
 
 def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

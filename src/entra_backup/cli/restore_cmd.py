@@ -337,6 +337,7 @@ def restore_report(
     """The saved report of a restore run: every step done, skipped or failed, and why;
     with --list, the tenant's restore runs."""
     space = workspace()
+    space.private_home()  # restore runs hold tenant data: only once unlocked
     if list_runs_option:
         if csv_output:
             raise UsageError("--list prints a table or --json, not --csv")

@@ -18,13 +18,13 @@ from entra_backup.domain.errors import EntraBackupError
 class ConfirmationNeeded(EntraBackupError):
     """A restore without ``--yes`` and without a terminal to ask on."""
 
-    exit_code = 14
+    exit_code = 17
 
 
 class RestoreDeclined(EntraBackupError):
     """The person at the terminal answered no."""
 
-    exit_code = 15
+    exit_code = 18
 
 
 def require_terminal(confirmed: bool) -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from entra_backup.bootstrap import Workspace
 from entra_backup.cli import render
-from entra_backup.cli.context import print_json, workspace
+from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.cli.retention_cmd import (
     KEEP_DAILY,
     KEEP_HOURLY,
@@ -98,6 +98,10 @@ def add(
         cloud=cloud, size=size.lower(), scope=scope.to_json(),
         retention=rules.policy().to_json())
     space.save_tenant(record)
+    if client_secret_env is not None and not space.environ.get(client_secret_env):
+        # Accepted all the same: a scheduler may set the variable before each backup.
+        warn(f"the environment variable {client_secret_env} is not set now; set it to "
+             "the client secret before backing up")
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
                f"entra-backup tenant check {name}")
 

@@ -40,3 +40,30 @@ class UnknownObjectType(UsageError):
 
 class ObjectTypeTableError(EntraBackupError):
     """The object-type table contradicts itself (a dependency cycle or unknown name)."""
+
+
+class UnusablePath(EntraBackupError):
+    """A file or folder the command needs is a file where a folder is expected (or the
+    reverse), lies under a file, or cannot be read or written."""
+
+    exit_code = 14
+
+
+class KeyServiceUnreachable(EntraBackupError):
+    """The key service that wraps the master key (AWS KMS) cannot be reached."""
+
+    exit_code = 15
+
+
+class FolderNotEmpty(EntraBackupError):
+    """A new repository was asked for in a folder that holds other files."""
+
+    exit_code = 16
+
+
+class EmptyPassphrase(UsageError):
+    """``init`` was given an empty passphrase."""
+
+
+class NotText(UsageError):
+    """An argument or a file holds bytes that are not UTF-8 text where text is needed."""

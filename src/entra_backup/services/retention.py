@@ -40,7 +40,7 @@ class RepositoryBusy(EntraBackupError):
 class RetainedByObjectLock(EntraBackupError):
     """S3 Object Lock refused to delete files whose retention period has not ended."""
 
-    exit_code = 25
+    exit_code = 26
 
 
 class NoRetentionPolicy(UsageError):

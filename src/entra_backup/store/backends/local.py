@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from entra_backup.domain.errors import FolderNotEmpty, UnusablePath
 from entra_backup.store.backends.base import (
     AlreadyExists,
     Backend,
@@ -164,3 +165,23 @@ def _os_error(action: str, name: str, exc: OSError) -> BackendError:
     else:
         hint = ""
     return BackendError(f"cannot {action} {name}: {exc.strerror or exc}{hint}")
+
+
+def check_new_root(root: Path, *, marker: str) -> None:
+    """Refuse a folder where a new repository cannot go.
+
+    A file, a path under a file or an unreadable folder would fail half-way; a folder that
+    holds other files would end up mixing them with the repository's. A folder holding
+    ``marker`` (a repository's config) is left to the caller, which names it better.
+    """
+    try:
+        existing = next(path for path in (root, *root.parents) if path.exists())
+        if not existing.is_dir():
+            where = "is a file" if existing == root else f"lies under the file {existing}"
+            raise UnusablePath(f"{root} {where}; give a folder")
+        entries = {entry.name for entry in root.iterdir()} if existing == root else set()
+    except OSError as exc:
+        raise UnusablePath(f"cannot use {root}: {exc.strerror or exc}") from exc
+    if entries and marker not in entries:
+        raise FolderNotEmpty(f"{root} is not empty and holds no repository: give an empty "
+                             "or new folder, so the repository's files mix with no others")

@@ -17,9 +17,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from entra_backup.store.keys.base import KeyProvider, KeyProviderError, WrongKey
+from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown, WrongKey
 
 CONTEXT_KEY = "entra-backup:repository"
 _FORMAT_VERSION = 1
@@ -44,7 +45,12 @@ class AwsKmsKeyProvider(KeyProvider):
         if not key_id:
             raise KeyProviderError("an AWS KMS key id, ARN or alias is required")
         self.key_id = key_id
-        self._client = client if client is not None else _make_client(region, endpoint_url)
+        if client is None:
+            try:
+                client = _make_client(region, endpoint_url)
+            except BotoCoreError as exc:
+                raise KeyProviderError(f"AWS KMS cannot be used: {exc}") from exc
+        self._client = client
 
     def wrap(self, master_key: bytes, *, context: bytes) -> bytes:
         """Encrypt ``master_key`` under the KMS key, bound to ``context``."""
@@ -54,6 +60,8 @@ class AwsKmsKeyProvider(KeyProvider):
                 Plaintext=master_key,
                 EncryptionContext=_context(context),
             )
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise self._unreachable(exc) from exc
         except (ClientError, BotoCoreError) as exc:
             raise KeyProviderError(f"AWS KMS could not wrap with key {self.key_id}: {exc}") from exc
         blob = {
@@ -80,9 +88,16 @@ class AwsKmsKeyProvider(KeyProvider):
                     f"(wrapped with {key_arn} for another repository or key): {code}"
                 ) from exc
             raise KeyProviderError(f"AWS KMS could not unwrap with {self.key_id}: {exc}") from exc
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise self._unreachable(exc) from exc
         except BotoCoreError as exc:
-            raise KeyProviderError(f"AWS KMS is unreachable: {exc}") from exc
+            raise KeyProviderError(f"AWS KMS could not unwrap with {self.key_id}: {exc}") from exc
         return bytes(response["Plaintext"])
+
+    def _unreachable(self, exc: Exception) -> KeyServiceDown:
+        endpoint = getattr(getattr(self._client, "meta", None), "endpoint_url", None)
+        return KeyServiceDown(f"AWS KMS at {endpoint or 'its default endpoint'} is "
+                              f"unreachable: {exc}")
 
 
 def _make_client(region: str | None, endpoint_url: str | None) -> Any:

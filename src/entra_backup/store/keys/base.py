@@ -14,6 +14,10 @@ class KeyProviderError(Exception):
     """Base class of key provider failures."""
 
 
+class KeyServiceDown(KeyProviderError):
+    """The service that holds the wrapping key (AWS KMS) does not answer."""
+
+
 class WrongKey(KeyProviderError):
     """The provider's secret does not open this wrapped key (wrong passphrase, KMS key...)."""
 
