@@ -21,8 +21,7 @@ import typer
 
 # Typer 0.29 vendors click; its command class is this one.
 from typer._click import core as click
-from typer.core import TyperGroup
-from typer.core import TyperArgument, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from entra_backup.cli.main import app
 from entra_backup.config import HOME_VARIABLE, PASSPHRASE_VARIABLE
