@@ -21,6 +21,7 @@ QUICK_ARGUMENTS = {
     "bench_repository.py": ["--objects", "20000"],
     "bench_catalog_search.py": ["--versions", "20000"],
     "bench_restore.py": ["--users", "500", "--groups", "10"],
+    "bench_startup.py": ["--runs", "2", "--users", "50"],
 }
 
 

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from entra_backup.catalog import Catalog
 from entra_backup.config import (
     CONFIG_NAME,
     PASSPHRASE_VARIABLE,
@@ -27,9 +27,6 @@ from entra_backup.domain.errors import (
     KeyServiceUnreachable,
     UsageError,
 )
-from entra_backup.graph.auth import CertificateCredential, Credential
-from entra_backup.graph.budget import TenantSize
-from entra_backup.graph.client import TenantConnection
 from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
@@ -37,6 +34,15 @@ from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServi
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.passphrase import PassphraseKeyProvider
 from entra_backup.store.repository import Repository
+
+if TYPE_CHECKING:
+    from entra_backup.catalog import Catalog
+
+    # The Graph client (httpx, MSAL) is imported by the commands that connect to a tenant
+    # only: reading a snapshot never pays for it (docs/decisions.md, D17).
+    from entra_backup.graph.auth import Credential
+    from entra_backup.graph.budget import TenantSize
+    from entra_backup.graph.client import TenantConnection
 
 
 class KeyUnavailable(ConfigurationError):
@@ -87,6 +93,8 @@ class Workspace:
     def open_catalog(self) -> Catalog:
         """Open (creating or upgrading) the catalog, after the repository key opened."""
         self.open_repository()
+        from entra_backup.catalog import Catalog  # noqa: PLC0415 - SQLAlchemy when needed
+
         catalog = Catalog.open(self.catalog_url())
         for path in self._catalog_files():
             make_private(path)
@@ -181,6 +189,8 @@ class Workspace:
 
     def connection(self, record: TenantRecord) -> TenantConnection:
         """How to reach the tenant's Graph, with its credential resolved now."""
+        from entra_backup.graph.client import TenantConnection  # noqa: PLC0415 - see above
+
         return TenantConnection(
             tenant_id=record.tenant_id, client_id=record.client_id,
             credential=self.credential(record), cloud=record.cloud,
@@ -190,6 +200,8 @@ class Workspace:
 
     def credential(self, record: TenantRecord) -> Credential:
         """The client secret from its environment variable, or the certificate file."""
+        from entra_backup.graph.auth import CertificateCredential  # noqa: PLC0415 - see above
+
         if record.certificate:
             return CertificateCredential.from_file(Path(record.certificate))
         variable = record.secret_env or ""
@@ -278,6 +290,8 @@ def object_lock_settings(days: int | None, mode: str | None) -> tuple[int, str]:
 
 
 def _size(name: str) -> TenantSize:
+    from entra_backup.graph.budget import TenantSize  # noqa: PLC0415 - see the imports
+
     try:
         return TenantSize[name.upper()]
     except KeyError:

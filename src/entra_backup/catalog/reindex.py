@@ -8,10 +8,12 @@ independent). The services layer adapts the repository to it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from entra_backup.catalog.records import ObjectVersion, SnapshotInfo
-from entra_backup.catalog.store import Catalog
+
+if TYPE_CHECKING:
+    from entra_backup.catalog.store import Catalog
 
 
 class SnapshotSource(Protocol):

@@ -1,7 +1,9 @@
 """Bring a catalog database to the newest schema with Alembic, refusing newer ones.
 
-Alembic is imported when a catalog is opened, not with this module: it costs about 0.3 s,
-which every command would otherwise pay at start-up (``entra-backup --version`` too).
+Alembic is imported only when a catalog is not at :data:`HEAD_REVISION` (a new or an older
+catalog): it costs about 0.3 s, which every command reading an up-to-date catalog would
+otherwise pay at start-up (docs/decisions.md, D17). A test keeps the constant equal to the
+migrations' head.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from entra_backup.catalog.engine import safe_url, write_transaction
+from entra_backup.catalog.engine import read_transaction, safe_url, write_transaction
 from entra_backup.catalog.errors import CatalogError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD_REVISION = "0003"
+"""The newest migration's revision (``tests/catalog`` checks it against Alembic's head)."""
 # Any constant works; it only has to be the same for every process migrating a catalog.
 _PG_MIGRATION_LOCK = 0x656E7472
 
@@ -44,6 +49,8 @@ def head_revision() -> str:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Apply missing revisions in one transaction; concurrent openers wait for each other."""
+    if _stored_revision(engine) == HEAD_REVISION:
+        return
     from alembic import command  # noqa: PLC0415 - see the module docstring
     from alembic.script import ScriptDirectory  # noqa: PLC0415
 
@@ -69,3 +76,13 @@ def _current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The catalog's revision read with plain SQL (no Alembic), or None when unknown."""
+    try:
+        with read_transaction(engine) as connection:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    except (CatalogError, SQLAlchemyError):
+        return None  # no version table yet: a new catalog, which Alembic creates
+    return str(row[0]) if row is not None else None

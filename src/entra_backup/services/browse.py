@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from entra_backup.catalog import Catalog, VersionRow
+from entra_backup.catalog import VersionRow
 from entra_backup.domain.documents import relationship_names
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name, names
@@ -22,6 +22,9 @@ from entra_backup.services.snapshot_choice import (
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
+
+if TYPE_CHECKING:
+    from entra_backup.catalog import Catalog
 
 _KNOWN = frozenset(names())
 MEMBER_TYPES = frozenset({"users", "groups", "servicePrincipals", "devices"})

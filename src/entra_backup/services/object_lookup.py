@@ -9,9 +9,14 @@ one (an application and its service principal share an appId), the user chooses 
 
 from __future__ import annotations
 
-from entra_backup.catalog import Catalog, VersionRow
+from typing import TYPE_CHECKING
+
+from entra_backup.catalog import VersionRow
 from entra_backup.domain.errors import UsageError
 from entra_backup.store.errors import ObjectNotFound
+
+if TYPE_CHECKING:
+    from entra_backup.catalog import Catalog
 
 
 class AmbiguousObject(UsageError):

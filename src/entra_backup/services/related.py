@@ -10,12 +10,15 @@ Display names come from the catalog by id, a chunk at a time, never from reading
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from entra_backup.catalog import Catalog, CatalogError
+from entra_backup.catalog import CatalogError
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from entra_backup.catalog import Catalog
 
 Document = dict[str, Any]
 MEMBERSHIP_TYPES = ("groups", "administrativeUnits", "directoryRoles")
