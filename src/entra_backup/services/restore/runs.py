@@ -9,7 +9,10 @@ re-created twice.
 The journals of earlier runs also say which objects they re-created and with which new
 id (:func:`earlier_id_map`); the planner matches a stored object through that map, so a
 second restore of the same snapshot updates what the first re-created instead of
-creating it again.
+creating it again. Only journal lines that authenticate under this repository's key are
+used (``journal.py``); the others are named in warnings and ignored. The run's
+``plan.json`` carries the plan's MAC (``domain/restore/authentic.py``) and is checked
+before a run is continued with it.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ import orjson
 
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
+from entra_backup.domain.restore.authentic import check_plan, seal_plan
 from entra_backup.domain.restore.plan import RestorePlan
-from entra_backup.services.restore.journal import FINISHED, read_journal
+from entra_backup.services.restore.journal import (
+    FINISHED,
+    JournalSeal,
+    peek_journal,
+    read_journal,
+    rejection_warnings,
+)
 from entra_backup.services.restore.report import DONE, FAILED, SKIPPED, RestoreReport
+from entra_backup.store.crypto import RepositoryKeys
 
 LATEST = "latest"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -48,8 +59,26 @@ class RestoreRun:
         return self.directory / "journal.jsonl"
 
     def plan(self) -> RestorePlan:
-        """The plan the run executes."""
-        return RestorePlan.from_json(orjson.loads((self.directory / "plan.json").read_bytes()))
+        """The plan the run executes, as its file says (MAC unchecked: to find runs)."""
+        return RestorePlan.from_json(self._plan_json())
+
+    def checked_plan(self, keys: RepositoryKeys) -> RestorePlan:
+        """The plan the run executes; PlanNotAuthentic unless its MAC is right."""
+        value = self._plan_json()
+        check_plan(value, keys.plan_mac, f"the plan of restore run {self.id}")
+        return RestorePlan.from_json(value)
+
+    def seal(self, keys: RepositoryKeys) -> JournalSeal:
+        """What authenticates the lines of this run's journal."""
+        plan = self._plan_json()
+        return JournalSeal.for_journal(keys, str(plan["tenant"]), str(plan["snapshot"]),
+                                       self.journal)
+
+    def journal_warnings(self, keys: RepositoryKeys) -> list[str]:
+        """A warning per line of the journal that does not authenticate."""
+        if not self.journal.is_file():
+            return []
+        return rejection_warnings(self.id, read_journal(self.journal, self.seal(keys))[1])
 
     @property
     def finished(self) -> bool:
@@ -57,15 +86,17 @@ class RestoreRun:
         report = self.directory / "report.json"
         return report.exists() and bool(orjson.loads(report.read_bytes()).get("ok"))
 
-    def finished_steps(self) -> int:
+    def finished_steps(self, keys: RepositoryKeys) -> int:
         """Steps an earlier attempt of this run finished (done or skipped)."""
-        return len(self.finished_keys())
+        return len(self.finished_keys(keys))
 
-    def finished_keys(self) -> set[str]:
-        """The keys of the steps an earlier attempt finished (done or skipped)."""
+    def finished_keys(self, keys: RepositoryKeys) -> set[str]:
+        """The keys of the steps an earlier attempt finished (done or skipped), by the
+        journal's authenticated lines."""
         if not self.journal.is_file():
             return set()
-        return {key for key, entry in read_journal(self.journal).items()
+        entries, _ = read_journal(self.journal, self.seal(keys))
+        return {key for key, entry in entries.items()
                 if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED)}
 
     def tenant(self) -> str:
@@ -84,7 +115,7 @@ class RestoreRun:
                            dict(report["counts"]))
         counts = {DONE: 0, SKIPPED: 0, FAILED: 0, "total": len(plan.get("items", ()))}
         if self.journal.is_file():
-            for entry in read_journal(self.journal).values():
+            for entry in peek_journal(self.journal).values():
                 if entry.event == FINISHED and entry.outcome in counts:
                     counts[entry.outcome] += 1
         return RunInfo(self.id, str(plan["tenant"]), str(plan["snapshot"]), self._started(),
@@ -151,13 +182,14 @@ def unfinished_run(home: Path, plan_options: dict[str, Any], tenant: str,
     return None
 
 
-def start_run(home: Path, plan: RestorePlan) -> RestoreRun:
-    """A new run folder holding the plan."""
+def start_run(home: Path, plan: RestorePlan, keys: RepositoryKeys) -> RestoreRun:
+    """A new run folder holding the plan (with its MAC)."""
     stamp = datetime.now(UTC).strftime(_STAMP)
     directory = runs_root(home) / f"{stamp}-{plan.tenant}-{plan.snapshot[:8]}"
     directory.mkdir(parents=True, exist_ok=False)
+    sealed = seal_plan(plan.to_json(), keys.plan_mac)
     write_atomically(directory / "plan.json",
-                     orjson.dumps(plan.to_json(), option=orjson.OPT_INDENT_2).decode())
+                     orjson.dumps(sealed, option=orjson.OPT_INDENT_2).decode())
     return RestoreRun(directory)
 
 
@@ -199,9 +231,13 @@ def list_runs(home: Path, tenant: str) -> list[RunInfo]:
     return [run.info() for run in all_runs(home) if run.tenant() == tenant]
 
 
-def earlier_id_map(home: Path, tenant: str) -> dict[str, str]:
+def earlier_id_map(home: Path, tenant: str, keys: RepositoryKeys,
+                   warnings: list[str] | None = None) -> dict[str, str]:
     """Old id -> new id of every object earlier restore runs of ``tenant`` re-created
-    (from their journals, so a run that was killed counts too); a later run's wins."""
+    (from their journals, so a run that was killed counts too); a later run's wins.
+
+    Only journal lines that authenticate under ``keys`` count; a warning naming the run
+    and line of each other one is appended to ``warnings``."""
     root = runs_root(home)
     found: dict[str, str] = {}
     if not root.is_dir():
@@ -209,9 +245,12 @@ def earlier_id_map(home: Path, tenant: str) -> dict[str, str]:
     for directory in sorted(root.iterdir()):
         run = RestoreRun(directory)
         if not run.journal.is_file() or not (directory / "plan.json").is_file() \
-                or run.plan().tenant != tenant:
+                or run.tenant() != tenant:
             continue
-        for key, entry in read_journal(run.journal).items():
+        entries, rejected = read_journal(run.journal, run.seal(keys))
+        if warnings is not None:
+            warnings.extend(rejection_warnings(run.id, rejected))
+        for key, entry in entries.items():
             parts = key.split(":")
             if parts[0] == "recreate" and len(parts) >= 3 and entry.event == FINISHED \
                     and entry.new_id:
