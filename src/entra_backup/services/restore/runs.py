@@ -26,7 +26,7 @@ import orjson
 
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
-from entra_backup.domain.restore.authentic import check_plan, seal_plan
+from entra_backup.domain.restore.authentic import PlanNotAuthentic, check_plan, seal_plan
 from entra_backup.domain.restore.plan import RestorePlan
 from entra_backup.services.restore.journal import (
     FINISHED,
@@ -65,7 +65,13 @@ class RestoreRun:
     def checked_plan(self, keys: RepositoryKeys) -> RestorePlan:
         """The plan the run executes; PlanNotAuthentic unless its MAC is right."""
         value = self._plan_json()
-        check_plan(value, keys.plan_mac, f"the plan of restore run {self.id}")
+        try:
+            check_plan(value, keys.plan_mac, f"the plan of restore run {self.id}")
+        except PlanNotAuthentic as exc:
+            raise PlanNotAuthentic(
+                f"the plan of the unfinished restore run {self.id} does not authenticate "
+                "(changed, or written by a version without plan MACs), so the run is not "
+                f"continued; remove its folder restores/{self.id} to start afresh") from exc
         return RestorePlan.from_json(value)
 
     def seal(self, keys: RepositoryKeys) -> JournalSeal:
