@@ -21,6 +21,7 @@ import pytest
 from entra_backup.cli import restore_cmd
 from entra_backup.domain.restore.authentic import seal_plan
 from entra_backup.domain.restore.plan import PlanItem
+from entra_backup.services.restore.execute import execute_plan
 from tests.cli._restore_cli_support import (
     PASSWORD_VARIABLE,
     TENANT,
@@ -168,7 +169,7 @@ def test_a_killed_plan_restore_resumes_with_the_same_command(
     value = _saved_plan(cli, setting, path, "users", "groups")
     steps = [i for i in value["items"] if i["action"] != "skip"]
     assert [i["action"] for i in steps][:1] == ["recreate"] and len(steps) >= 2
-    real = restore_cmd.execute_plan
+    real = execute_plan
 
     async def killed_after_one(*args: Any, **kwargs: Any) -> Any:
         def progress(item: PlanItem, outcome: str) -> None:
@@ -198,3 +199,28 @@ def test_a_killed_plan_restore_resumes_with_the_same_command(
         graph.close()
     assert len(same) == 1, "the user was not created twice"
     assert setting.group_description() != "Changed after backup"
+
+
+def test_an_edited_journal_line_is_named_in_a_warning_and_ignored(
+        cli: Cli, setting: Setting) -> None:
+    setting.delete_user_for_good()
+    users = ["restore", TENANT, "--snapshot", setting.snapshot, "--type", "users"]
+    done = cli.run(*users, "--default-password-env", PASSWORD_VARIABLE, "--yes", "--json")
+    assert done.code == 0, str(done)
+    [run] = setting.runs()
+    journal = setting.workspace.home / "restores" / run / "journal.jsonl"
+    lines = journal.read_bytes().splitlines()
+    [number] = [n for n, line in enumerate(lines, start=1) if b'"new_id"' in line]
+    value = orjson.loads(lines[number - 1])
+    value["new_id"] = "00000000-0000-0000-0000-00000000beef"
+    lines[number - 1] = orjson.dumps(value)
+    journal.write_bytes(b"\n".join(lines) + b"\n")
+
+    planned = cli.run(*users, "--dry-run", "--json")
+
+    assert planned.code == 0, str(planned)
+    assert planned.err_lines == [
+        f"entra-backup: warning: line {number} of the journal of restore run {run} does "
+        "not authenticate (changed, or not written by this repository's restores); "
+        "ignored"]
+    assert "00000000-0000-0000-0000-00000000beef" not in planned.json()["matched"].values()

@@ -179,7 +179,7 @@ def test_a_journal_edited_to_map_a_stored_object_to_another_id_is_not_used(
     assert earlier_id_map(home, tenant, keys) == {group: report.id_map[group]}
 
     lines = run.journal.read_bytes().splitlines()
-    edited = []
+    edited: list[bytes] = []
     for line in lines:
         value = orjson.loads(line)
         if value.get("new_id") == report.id_map[group]:
