@@ -122,13 +122,7 @@ def restore(
     target = _Target.open(name, snapshot)
     if plan_file is not None:
         plan = _saved_plan(target, plan_file, options, ca_state)
-        # A run of this plan stopped part way: its journal says what is left, and the
-        # tenant has changed by what it did, so no comparison with the tenant now.
-        resumed = None if dry_run else _continued_run(target, plan)
-        if resumed is not None:
-            typer.echo(f"Continuing the unfinished restore {resumed.id} with its plan.",
-                       err=True)
-        changed = [] if resumed is not None else _changed_since(target, plan)
+        changed = _changed_unless_resumed(target, plan, dry_run=dry_run)
     else:
         plan, changed = _current_plan(target, options, resume=not dry_run), []
     if dry_run:
@@ -241,6 +235,18 @@ def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
                                    "recording their live state, so a change of the tenant "
                                    "since could not be noticed; make the plan again")
     return plan
+
+
+def _changed_unless_resumed(target: _Target, plan: RestorePlan, *,
+                            dry_run: bool) -> list[str]:
+    """The types changed since the saved plan was made; none when a run of this very
+    plan stopped part way (and this is no dry run): its journal says what is left, and
+    the tenant changed by what the run did, so it is not compared again."""
+    resumed = None if dry_run else _continued_run(target, plan)
+    if resumed is None:
+        return _changed_since(target, plan)
+    typer.echo(f"Continuing the unfinished restore {resumed.id} with its plan.", err=True)
+    return []
 
 
 def _changed_since(target: _Target, plan: RestorePlan) -> list[str]:
