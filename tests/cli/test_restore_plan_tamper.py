@@ -20,8 +20,9 @@ import pytest
 
 from entra_backup.cli import restore_cmd
 from entra_backup.domain.restore.authentic import seal_plan
-from entra_backup.domain.restore.plan import PlanItem
+from entra_backup.domain.restore.plan import PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
+from entra_backup.services.restore.runs import start_run
 from tests.cli._restore_cli_support import (
     PASSWORD_VARIABLE,
     TENANT,
@@ -224,3 +225,25 @@ def test_an_edited_journal_line_is_named_in_a_warning_and_ignored(
         "not authenticate (changed, or not written by this repository's restores); "
         "ignored"]
     assert "00000000-0000-0000-0000-00000000beef" not in planned.json()["matched"].values()
+
+
+def test_an_unfinished_run_whose_plan_was_edited_is_not_continued(
+        cli: Cli, setting: Setting) -> None:
+    setting.change_group()
+    groups = ["restore", TENANT, "--snapshot", setting.snapshot, "--type", "groups"]
+    planned = cli.run(*groups, "--dry-run", "--json")
+    assert planned.code == 0, str(planned)
+    run = start_run(setting.workspace.home, RestorePlan.from_json(planned.json()),
+                    setting.keys())
+    saved = orjson.loads((run.directory / "plan.json").read_bytes())
+    [update] = [i for i in saved["items"] if i["action"] == "update"]
+    update["action"] = "remove"
+    (run.directory / "plan.json").write_bytes(orjson.dumps(saved))
+    before = setting.writes()
+
+    result = cli.run(*groups, "--yes", "--json")
+
+    assert_one_line_error(result, NOT_AUTHENTIC)
+    assert f"restores/{run.id}" in result.err
+    assert setting.writes() == before
+    assert setting.group_description() == "Changed after backup"

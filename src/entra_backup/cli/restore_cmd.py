@@ -286,8 +286,9 @@ def _resumed_plan(target: _Target, options: RestoreOptions) -> RestorePlan | Non
                          target.snapshot.id)
     if run is None:
         return None
+    plan = run.checked_plan(target.repo.keys)
     typer.echo(f"Continuing the unfinished restore {run.id} with its plan.", err=True)
-    return run.checked_plan(target.repo.keys)
+    return plan
 
 
 def _continued_run(target: _Target, plan: RestorePlan) -> RestoreRun | None:
