@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest_workspace import Cli, tenant_add_args
+from entra_backup.bootstrap import Workspace
+from entra_backup.config import PASSPHRASE_VARIABLE
+from entra_backup.store.crypto import RepositoryKeys
+from tests.cli.conftest_workspace import PASSPHRASE, Cli, tenant_add_args
 from tests.services._backup_support import LiveGraph
 from tests.support.live_emulator import LiveEmulator
 
@@ -44,6 +47,11 @@ class Setting:
 
     def graph(self) -> LiveGraph:
         return LiveGraph(self.live)
+
+    def keys(self) -> RepositoryKeys:
+        """The keys of the home's repository (to make plans and journals as it does)."""
+        space = Workspace(self.workspace.home, environ={PASSPHRASE_VARIABLE: PASSPHRASE})
+        return space.open_repository().keys
 
     def writes(self) -> int:
         """Write requests the emulator has served so far ($batch envelopes aside)."""

@@ -210,9 +210,10 @@ def test_a_resumed_run_asks_for_what_is_left(cli: Cli, setting: Setting) -> None
     ordered = plan.ordered()
     [(key, item)] = [(k, i) for k, i in zip(item_keys(ordered), ordered, strict=True)
                      if i.action is Action.RECREATE]
-    run = start_run(setting.workspace.home, plan)
+    keys = setting.keys()
+    run = start_run(setting.workspace.home, plan, keys)
     journal = Journal.open(run.journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
-                                         "plan_created_at": plan.created_at})
+                                         "plan_created_at": plan.created_at}, run.seal(keys))
     journal.record(JournalEntry(key, FINISHED, DONE, new_id="stopped-run-new-id"))
     journal.close()
     left = sum(i.writes for i in plan.items if i.action is not Action.SKIP) - item.writes

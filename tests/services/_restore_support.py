@@ -28,6 +28,7 @@ from entra_backup.domain.object_types import Capture, ObjectType, Relationship, 
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan
 from entra_backup.services.restore.ids import EarlierRestores
+from entra_backup.services.restore.journal import JournalSeal
 from entra_backup.services.restore.live_side import SnapshotDocuments
 from entra_backup.services.restore.plan import (
     LiveTenant,
@@ -37,7 +38,7 @@ from entra_backup.services.restore.plan import (
     read_live,
 )
 from entra_backup.services.restore.report import RestoreReport
-from entra_backup.services.restore.runs import journals_restores
+from entra_backup.services.restore.runs import SealedJournal, journals_restores
 from entra_backup.services.restore.selection import select
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -413,7 +414,10 @@ def left_after_restore(world: RestoreWorld, journals: Iterable[Path],
     matches them, D15): one line per writing item or stray write count, for the full
     selection (``()``) and each type the snapshot holds alone, or ``selections``. Only
     planned, never executed; the live tenant is read once for all of them."""
-    earlier = journals_restores(journals)
+    snapshot = world.snapshot
+    earlier = journals_restores(
+        SealedJournal(path.name, path, JournalSeal.for_journal(
+            world.repo.keys, snapshot.tenant, snapshot.id, path)) for path in journals)
     chosen = list(selections) if selections is not None else \
         [(), *((name,) for name in world.held_types())]
     wanted = [(types, RestoreOptions(types=types, **options)) for types in chosen]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
 import math
@@ -32,7 +33,13 @@ from entra_backup.domain.object_types import by_name
 from entra_backup.domain.restore.plan import REPORT_ONLY, Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import execute_plan, item_keys
 from entra_backup.services.restore.ids import remap_ids
-from entra_backup.services.restore.journal import FINISHED, STARTED, Journal, JournalEntry
+from entra_backup.services.restore.journal import (
+    FINISHED,
+    STARTED,
+    Journal,
+    JournalEntry,
+    JournalSeal,
+)
 from entra_backup.services.restore.report import CSV_COLUMNS, RestoreReport
 from entra_backup.services.restore.simple_items import license_change
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
@@ -73,8 +80,11 @@ class World:
         return self.tenant.graph
 
     def plan(self, *items: PlanItem) -> RestorePlan:
+        # Removals only come with --remove-new (the executor refuses them otherwise).
+        removing = any(i.action in (Action.REMOVE, Action.REMOVE_EDGES) for i in items)
         return RestorePlan(tenant=TENANT, snapshot=self.snapshot.id,
-                           created_at="2026-08-01T10:00:00+00:00", options={},
+                           created_at="2026-08-01T10:00:00+00:00",
+                           options={"remove_new": True} if removing else {},
                            items=list(items))
 
     def execute(self, plan: RestorePlan, journal: Path, *,
@@ -522,7 +532,9 @@ def test_a_recreation_that_may_have_landed_is_found_not_duplicated(
     plan = world.plan(recreate("groups", group))
     journal = tmp_path / "journal.jsonl"
     log = Journal.open(journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
-                                 "plan_created_at": plan.created_at})
+                                 "plan_created_at": plan.created_at},
+                       JournalSeal.for_journal(world.repo.keys, plan.tenant, plan.snapshot,
+                                               journal))
     log.record(ANSWERLESS[journaled](item_keys(plan.ordered())[0]))
     log.close()
     landed = world.graph.call("POST", "groups", {
@@ -716,13 +728,15 @@ def test_item_keys_are_stable_and_unique() -> None:
 def test_a_torn_journal_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     header = {"tenant": "t", "snapshot": "s", "plan_created_at": "c"}
-    log = Journal.open(path, header)
+    seal = JournalSeal(lambda data: hashlib.sha256(b"key" + data).digest(), "r", "t", "s",
+                       "run")
+    log = Journal.open(path, header, seal)
     log.record(JournalEntry("a", "finished", "done", new_id="n"))
     log.close()
     with path.open("ab") as handle:
         handle.write(b'{"key": "b", "ev')
-    again = Journal.open(path, header)
+    again = Journal.open(path, header, seal)
     assert set(again.entries) == {"a"}
     again.record(JournalEntry("b", "finished", "done"))
     again.close()
-    assert set(Journal.open(path, header).entries) == {"a", "b"}
+    assert set(Journal.open(path, header, seal).entries) == {"a", "b"}

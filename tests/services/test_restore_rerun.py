@@ -269,21 +269,21 @@ def test_a_second_restore_after_a_first_that_recreated_a_group_writes_nothing(
         world.graph.call("DELETE", f"directory/deletedItems/{group_id}", expect=204)
     home = tmp_path / "home"
 
-    first = world.plan(earlier_id_map(home, world.snapshot.tenant))
+    first = world.plan(earlier_id_map(home, world.snapshot.tenant, world.repo.keys))
     assert (Action.RECREATE, group_id) in {(i.action, i.object_id) for i in first.items}
-    run = start_run(home, first)
+    run = start_run(home, first, world.repo.keys)
     report = world.execute(first, run.journal)
     assert report.ok, report.failed
     new_id = report.id_map[group_id]
 
-    known = earlier_id_map(home, world.snapshot.tenant)
+    known = earlier_id_map(home, world.snapshot.tenant, world.repo.keys)
     assert known == EarlierRestores(ids={group_id: new_id})
-    assert earlier_id_map(home, "another-tenant") == EarlierRestores()
+    assert earlier_id_map(home, "another-tenant", world.repo.keys) == EarlierRestores()
     second = world.plan(known)
     assert second.matched == {group_id: new_id}
     assert [i for i in second.items if i.action is not Action.SKIP] == [], \
         "nothing left to restore"
     before = world.writes()
-    assert world.execute(second, start_run(home, second).journal).ok
+    assert world.execute(second, start_run(home, second, world.repo.keys).journal).ok
     assert world.writes() == before
     assert world.count("groups", f"mailNickname eq '{nickname}'") == 1

@@ -4,15 +4,18 @@ then execute.
 ``--dry-run`` prints the plan (counts per type and action, the Graph writes and the
 estimated duration, what the real run will need, then every step that writes), or with
 ``--json`` the plan as one JSON document, which is how a plan is saved for review
-(``restore NAME --snapshot S --dry-run --json > plan.json``); ``--dry-run --plan FILE``
-shows a saved plan and says whether the tenant changed since it was made.
+(``restore NAME --snapshot S --dry-run --json > plan.json``; the document carries a MAC
+keyed from the repository's master key, and ``--plan FILE`` refuses a file whose MAC is
+missing or wrong); ``--dry-run --plan FILE`` shows a saved plan and says whether the
+tenant changed since it was made.
 
 Without ``--dry-run`` the plan (computed now, or the saved one, refused if the tenant
 changed since) is summed up and, unless ``--yes``, confirmed on the terminal (refused
 outright without one); a plan that re-creates users without ``--default-password-env``
 is refused before any run folder exists. Then the write permissions it needs are checked
 and named if missing, before any write; progress goes to a journal, so running the same
-command again after a kill continues the unfinished run; the report is saved with the
+command again after a kill continues the unfinished run (with ``--plan`` too: the journal,
+not a new comparison with the tenant, says what is left); the report is saved with the
 run (``restore-report NAME RUN [--json|--csv]``, whose exact command ``restore`` prints
 last) and the command exits non-zero if an item failed.
 """
@@ -46,6 +49,7 @@ from entra_backup.cli.restore_render import (
 )
 from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
+from entra_backup.domain.restore.authentic import check_plan, seal_plan
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, changed_types
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
@@ -75,7 +79,9 @@ from entra_backup.services.restore.summary import (
     still_to_do,
     summarize,
 )
+from entra_backup.services.restore.validate import PlanWithoutLiveState, unguarded_types
 from entra_backup.services.tenants import missing_for_restore, token_roles
+from entra_backup.store.crypto import RepositoryKeys
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 
@@ -121,7 +127,8 @@ def restore(
     password = None if dry_run else _password(default_password_env)
     target = _Target.open(name, snapshot)
     if plan_file is not None:
-        plan, changed = _saved_plan(target, plan_file, options, ca_state)
+        plan = _saved_plan(target, plan_file, options, ca_state)
+        changed = _changed_unless_resumed(target, plan, dry_run=dry_run)
     else:
         plan, changed = _current_plan(target, options, resume=not dry_run), []
     if dry_run:
@@ -173,24 +180,35 @@ def _current_plan(target: _Target, options: RestoreOptions, *, resume: bool) -> 
     """The plan of the unfinished run of the same restore (when ``resume``), else a new
     one computed against the live tenant."""
     if resume:
-        resumed = _resumed_plan(target.space.home, options, target.name, target.snapshot.id)
+        resumed = _resumed_plan(target, options)
         if resumed is not None:
             return resumed
+    warnings: list[str] = []
+    known = earlier_id_map(target.space.home, target.name, target.repo.keys, warnings)
+    _warn(warnings)
 
     async def compute() -> RestorePlan:
         async with GraphClient.connect(target.connection) as client:
             return await make_plan(client, target.repo, target.snapshot, options,
-                                   known_ids=earlier_id_map(target.space.home, target.name))
+                                   known_ids=known)
 
     return asyncio.run(compute())
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        typer.echo(f"entra-backup: warning: {warning}", err=True)
 
 
 def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | None, *,
                          yes: bool, json_output: bool) -> None:
     """Refuse what cannot run, show what will, ask, then execute. Every refusal comes
     before the run's folder exists, so none leaves an unfinished restore behind."""
-    run = _continued_run(target.space.home, plan)
-    left = still_to_do(plan, run.finished_keys() if run else ())
+    keys = target.repo.keys
+    run = _continued_run(target, plan)
+    if run is not None:
+        _warn(run.journal_warnings(keys))
+    left = still_to_do(plan, run.finished_keys(keys) if run else ())
     summary = summarize(left, invited_guests(left, target.repo, target.snapshot))
     if summary.needs_password and password is None:
         raise UsageError(f"the plan re-creates {summary.recreated_users} users: give "
@@ -204,13 +222,12 @@ def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | Non
 
 
 def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
-                ca_state: str | None) -> tuple[RestorePlan, list[str]]:
-    """The plan of ``--plan FILE``, checked against the command line, and the types
-    whose live objects changed since it was made."""
+                ca_state: str | None) -> RestorePlan:
+    """The plan of ``--plan FILE``, authenticated and checked against the command line."""
     if replace(options, ca_state="report-only") != RestoreOptions():
         raise UsageError("a saved plan holds its own options; give --plan without "
                          "--type, --object or other restore options")
-    plan = _read_plan(plan_file)
+    plan = _read_plan(plan_file, target.repo.keys)
     if plan.tenant != target.name or plan.snapshot != target.snapshot.id:
         raise UsageError(f"{plan_file} is a plan of tenant {plan.tenant!r}, snapshot "
                          f"{plan.snapshot[:8]}, not of {target.name!r}, snapshot "
@@ -220,22 +237,46 @@ def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
         raise UsageError(f"{plan_file} was made with --ca-state {recorded}, which it "
                          f"executes; give --plan without --ca-state {ca_state} (or make "
                          "the plan again with it)")
+    unguarded = unguarded_types(plan)
+    if unguarded:
+        raise PlanWithoutLiveState(f"{plan_file} writes {', '.join(unguarded)} without "
+                                   "recording their live state, so a change of the tenant "
+                                   "since could not be noticed; make the plan again")
+    return plan
 
+
+def _changed_unless_resumed(target: _Target, plan: RestorePlan, *,
+                            dry_run: bool) -> list[str]:
+    """The types changed since the saved plan was made; none when a run of this very
+    plan stopped part way (and this is no dry run): its journal says what is left, and
+    the tenant changed by what the run did, so it is not compared again."""
+    resumed = None if dry_run else _continued_run(target, plan)
+    if resumed is None:
+        return _changed_since(target, plan)
+    typer.echo(f"Continuing the unfinished restore {resumed.id} with its plan.", err=True)
+    return []
+
+
+def _changed_since(target: _Target, plan: RestorePlan) -> list[str]:
+    """The types whose live objects changed since the plan was made."""
     async def current() -> dict[str, str]:
         async with GraphClient.connect(target.connection) as client:
             live = await read_live(client, target.snapshot,
                                    [by_name(t) for t in sorted(plan.live_state)])
         return live.state
 
-    return plan, changed_types(plan, asyncio.run(current()))
+    return changed_types(plan, asyncio.run(current()))
 
 
 def _show_dry_run(target: _Target, plan: RestorePlan, changed: list[str], json_output: bool,
                   *, password_given: bool) -> None:
+    keys = target.repo.keys
     summary = summarize(plan, invited_guests(plan, target.repo, target.snapshot))
     hint = summary.needs_password and not password_given
     if json_output:
-        print_json({**plan.to_json(), "needs_default_password": summary.needs_password})
+        print_json(seal_plan({**plan.to_json(),
+                              "needs_default_password": summary.needs_password},
+                             keys.plan_mac))
     else:
         console = Console()
         render_summary(console, summary)
@@ -249,19 +290,21 @@ def _show_dry_run(target: _Target, plan: RestorePlan, changed: list[str], json_o
         raise typer.Exit(1)
 
 
-def _resumed_plan(home: Path, options: RestoreOptions, tenant: str,
-                  snapshot: str) -> RestorePlan | None:
-    run = unfinished_run(home, options.to_json(), tenant, snapshot)
+def _resumed_plan(target: _Target, options: RestoreOptions) -> RestorePlan | None:
+    run = unfinished_run(target.space.home, options.to_json(), target.name,
+                         target.snapshot.id)
     if run is None:
         return None
+    plan = run.checked_plan(target.repo.keys)
     typer.echo(f"Continuing the unfinished restore {run.id} with its plan.", err=True)
-    return run.plan()
+    return plan
 
 
-def _continued_run(home: Path, plan: RestorePlan) -> RestoreRun | None:
-    """The unfinished run executing this very plan, if any."""
-    run = unfinished_run(home, plan.options, plan.tenant, plan.snapshot)
-    if run is None or run.plan().created_at != plan.created_at:
+def _continued_run(target: _Target, plan: RestorePlan) -> RestoreRun | None:
+    """The unfinished run executing this very plan (its authenticated plan.json holds the
+    same plan), if any."""
+    run = unfinished_run(target.space.home, plan.options, plan.tenant, plan.snapshot)
+    if run is None or run.checked_plan(target.repo.keys).to_json() != plan.to_json():
         return None
     return run
 
@@ -294,14 +337,14 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
 
     async def go() -> RestoreReport:
         async with GraphClient.connect(target.connection) as client:
-            chosen = run or start_run(target.space.home, plan)
+            chosen = run or start_run(target.space.home, plan, repo.keys)
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
                                             default_password=password,
                                             ca_state=ca_state)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
-                                chosen.finished_steps()) as bar:
+                                chosen.finished_steps(repo.keys)) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
                                                 ca_state=ca_state, progress=bar)
@@ -375,7 +418,8 @@ def _known_tenant(space: Workspace, name: str) -> None:
         space.tenant(name)
 
 
-def _read_plan(path: Path) -> RestorePlan:
+def _read_plan(path: Path, keys: RepositoryKeys) -> RestorePlan:
+    """The plan in ``path``, refused unless its MAC is right (PlanNotAuthentic)."""
     try:
         value = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -384,4 +428,6 @@ def _read_plan(path: Path) -> RestorePlan:
         raise UsageError(f"{path} is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise UsageError(f"{path} is not a restore plan")
+    RestorePlan.from_json(value)  # another format or version: the clearer error first
+    check_plan(value, keys.plan_mac, str(path))
     return RestorePlan.from_json(value)

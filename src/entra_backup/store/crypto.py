@@ -1,8 +1,9 @@
 """Symmetric primitives of the repository: key derivation, blob ids and sealing.
 
 * The 64-byte master key never encrypts anything itself. HKDF-SHA256 derives one key per
-  purpose from it (:class:`RepositoryKeys`): the blob-id key, the data root key and the
-  config MAC key.
+  purpose from it (:class:`RepositoryKeys`): the blob-id key, the data root key, the
+  config MAC key, and the MAC keys of saved restore plans and restore journals (files kept
+  outside the repository, which only a holder of the master key can make or change).
 * Every file (pack, index, snapshot) gets a fresh random 128-bit salt; its encryption key
   is HKDF-Expand(data root, salt). Within a file, nonces are a counter starting at 0. A
   (key, nonce) pair therefore repeats only if two files draw the same 128-bit salt.
@@ -59,6 +60,8 @@ class RepositoryKeys:
     id_key: bytes = field(repr=False)
     data_root: bytes = field(repr=False)
     config_mac_key: bytes = field(repr=False)
+    plan_mac_key: bytes = field(repr=False)
+    journal_mac_key: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master_key: bytes, repo_id: bytes) -> RepositoryKeys:
@@ -70,6 +73,9 @@ class RepositoryKeys:
             id_key=hkdf(master_key, "entra-backup blob-id v1", salt=repo_id),
             data_root=hkdf(master_key, "entra-backup data v1", salt=repo_id),
             config_mac_key=hkdf(master_key, "entra-backup config-mac v1", salt=repo_id),
+            plan_mac_key=hkdf(master_key, "entra-backup restore-plan-mac v1", salt=repo_id),
+            journal_mac_key=hkdf(master_key, "entra-backup restore-journal-mac v1",
+                                 salt=repo_id),
         )
 
     def blob_id(self, kind: int, plaintext: bytes) -> bytes:
@@ -81,6 +87,14 @@ class RepositoryKeys:
     def config_mac(self, data: bytes) -> bytes:
         """HMAC-SHA256 of the config's canonical fields."""
         return hmac.new(self.config_mac_key, data, hashlib.sha256).digest()
+
+    def plan_mac(self, data: bytes) -> bytes:
+        """HMAC-SHA256 of a restore plan's canonical JSON (its ``mac`` field aside)."""
+        return hmac.new(self.plan_mac_key, data, hashlib.sha256).digest()
+
+    def journal_mac(self, data: bytes) -> bytes:
+        """HMAC-SHA256 of one restore journal line bound to its run (canonical JSON)."""
+        return hmac.new(self.journal_mac_key, data, hashlib.sha256).digest()
 
     def file_cipher(self, salt: bytes) -> FileCipher:
         """The sealing cipher of a new file whose fresh random salt is ``salt``."""

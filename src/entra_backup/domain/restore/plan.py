@@ -1,8 +1,10 @@
 """A restore plan: every write a restore will make, in order, each with its reason.
 
 A plan is computed by comparing a snapshot with the live tenant (``services/restore``),
-shown by ``restore --dry-run``, saved with ``--plan FILE`` and executed later exactly as
-reviewed. It is pure data: JSON in, JSON out, no I/O.
+shown by ``restore --dry-run``, saved with ``--dry-run --json`` and executed later exactly
+as reviewed with ``--plan FILE``. It is pure data: JSON in, JSON out, no I/O. A saved plan
+also carries a MAC over its JSON (:mod:`.authentic`), checked before it is parsed for
+execution.
 
 Order: objects are restored type by type in the object-type table's restore order (every
 type after the types it depends on), then relationships (both ends exist by then), then,

@@ -21,9 +21,14 @@ re-creation or undelete failed fails with "depends on <id>, which failed" (a rel
 step still writes its other edges). Authentication failures and an unreachable Graph stop
 the run: the journal keeps what was done.
 
+Before anything is sent, every item is checked against the snapshot and the plan's
+options (:mod:`.validate`); an item that fails is reported failed with the reason and is
+not written.
+
 Resuming: the journal (:mod:`.journal`) is read first; finished items are not sent again
 and the id map is rebuilt from it, so running the same plan with the same journal after a
-crash completes it without duplicates.
+crash completes it without duplicates. Only journal lines that authenticate under the
+repository's key count; the others are ignored (their items run again).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from entra_backup.graph.errors import GraphClientError
 from entra_backup.services.restore import edges, recreate, simple_items
 from entra_backup.services.restore.context import Outcome, RunContext
 from entra_backup.services.restore.ids import DependencyFailed
-from entra_backup.services.restore.journal import FINISHED, Journal, JournalEntry
+from entra_backup.services.restore.journal import FINISHED, Journal, JournalEntry, JournalSeal
 from entra_backup.services.restore.report import (
     DONE,
     FAILED,
@@ -60,6 +65,8 @@ from entra_backup.services.restore.report import (
     RestoreReport,
 )
 from entra_backup.services.restore.requests import FATAL, Write, error_json, first_line, plain
+from entra_backup.services.restore.validate import InSnapshot, ItemValidator
+from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 
@@ -93,7 +100,8 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
     for item in ordered:
         by_name(item.type)
     log = Journal.open(journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
-                                 "plan_created_at": plan.created_at})
+                                 "plan_created_at": plan.created_at},
+                       JournalSeal.for_journal(repo.keys, plan.tenant, plan.snapshot, journal))
     if not default_password and any(
             item.action is Action.RECREATE and item.type == "users"
             and not _finished(log.get(key))
@@ -108,7 +116,10 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
     for old_id, live_id in plan.matched.items():
         ctx.ids.match(old_id, live_id)
     ctx.bound = bound_at_create(ordered)
-    runner = _Executor(ctx, progress)
+    validator = ItemValidator(remove_new=plan.options.get("remove_new") is True,
+                              matched=plan.matched, in_snapshot=_holds(repo, snapshot),
+                              stored_document=ctx.document, recreated=ctx.ids.recreated)
+    runner = _Executor(ctx, progress, validator)
     report = RestoreReport(plan.tenant, plan.snapshot, started_at=_now())
     try:
         await runner.run(keyed)
@@ -143,21 +154,36 @@ def item_keys(items: Sequence[PlanItem]) -> list[str]:
 class _Executor:
     """Drives one run: picks what may share a ``$batch``, journals and reports."""
 
-    def __init__(self, ctx: RunContext, progress: Progress | None) -> None:
+    def __init__(self, ctx: RunContext, progress: Progress | None,
+                 validator: ItemValidator) -> None:
         self.ctx = ctx
         self.progress = progress
+        self.validator = validator
         self.results: dict[str, ItemResult] = {}
 
     async def run(self, keyed: Keyed) -> None:
         for key, item in keyed:
             self._seed(key, item)
-        pending = [(key, item) for key, item in keyed
-                   if not _finished(self.ctx.journal.get(key))]
+        pending = self._valid([(key, item) for key, item in keyed
+                               if not _finished(self.ctx.journal.get(key))])
         index = 0
         while index < len(pending):
             group = self._group(pending, index)
             index += len(group)
             await self._run_group(group)
+
+    def _valid(self, pending: Keyed) -> Keyed:
+        """The items that pass :mod:`.validate`; the others are failed, not written."""
+        valid: Keyed = []
+        for key, item in pending:
+            problem = self.validator.problem(item)
+            if problem is None:
+                valid.append((key, item))
+                continue
+            outcome = Outcome(FAILED, f"refused, not written: {problem}")
+            self._finish(key, item, outcome)
+            self._notify(item, outcome)
+        return valid
 
     def _group(self, pending: Keyed, start: int) -> Keyed:
         """The items from ``start`` on that may share ``$batch``es (at least one)."""
@@ -272,10 +298,11 @@ class _Executor:
     # --- journal, results, progress ------------------------------------------------------
 
     def _seed(self, key: str, item: PlanItem) -> None:
-        """The id map from matched objects and from the journal of earlier runs."""
+        """The id map from skipped matched objects and from the journal of earlier runs
+        (a writing item's ``live_id`` is the plan's ``matched`` entry, already in the
+        map, or fails validation: it must not enter the map before that)."""
         ids = self.ctx.ids
-        if item.live_id and item.live_id != item.object_id and \
-                item.action in (Action.UPDATE, Action.SKIP):
+        if item.live_id and item.live_id != item.object_id and item.action is Action.SKIP:
             ids.match(item.object_id, item.live_id)
         entry = self.ctx.journal.get(key)
         if entry is None or entry.event != FINISHED:
@@ -317,6 +344,17 @@ def _result(key: str, item: PlanItem, outcome: Outcome, *,
         error_status=error.get("status"), error_code=error.get("code"),
         error_message=error.get("message"), notes=list(outcome.notes),
         flags=list(outcome.flags), resumed=resumed)
+
+
+def _holds(repo: Repository, snapshot: Snapshot) -> InSnapshot:
+    """Whether the snapshot holds an object (by type and id)."""
+    def holds(type_name: str, object_id: str) -> bool:
+        try:
+            repo.get(snapshot, type_name, object_id)
+        except ObjectNotFound:
+            return False
+        return True
+    return holds
 
 
 def _finished(entry: JournalEntry | None) -> bool:

@@ -14,19 +14,30 @@ key:
 Each line is written with one ``write`` on a file opened for appending and is ``fsync``'ed
 before the call returns, so a crash leaves at most a torn last line. Reading ignores torn
 lines: the item they describe did not finish and runs again.
+
+Every event line carries a ``mac``: HMAC-SHA256 (the repository's journal key, see
+:class:`JournalSeal`) of the line bound to the repository id, tenant, snapshot and run
+id. A journal says which new id a re-created object got, and later runs write through
+that map; a line that does not authenticate (edited, copied from another run or
+repository, or written by a version without MACs) is ignored and its line number kept
+(:attr:`Journal.rejected`) so that the caller can warn about it. Its item runs again,
+which every step tolerates.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from entra_backup.domain.canonical import canonical_bytes
 from entra_backup.domain.errors import UsageError
+from entra_backup.store.crypto import RepositoryKeys
 
 JOURNAL_FORMAT = "entra-backup-restore-journal"
 JOURNAL_VERSION = 1
@@ -75,26 +86,64 @@ class JournalEntry:
         return value
 
 
+MAC_FIELD = "mac"
+
+
+@dataclass(frozen=True)
+class JournalSeal:
+    """How the lines of one run's journal are authenticated: the repository's journal MAC
+    (``RepositoryKeys.journal_mac``) over the line bound to its repository, tenant,
+    snapshot and run, so a line moved to another run or repository fails too."""
+
+    mac: Callable[[bytes], bytes] = field(repr=False)
+    repository: str
+    tenant: str
+    snapshot: str
+    run: str
+
+    @classmethod
+    def for_journal(cls, keys: RepositoryKeys, tenant: str, snapshot: str,
+                    journal: Path) -> JournalSeal:
+        """The seal of the journal file ``journal``, whose folder names its run."""
+        return cls(keys.journal_mac, keys.repo_id.hex(), tenant, snapshot,
+                   journal.parent.name)
+
+    def of(self, value: Mapping[str, Any]) -> str:
+        """The MAC (hex) of a line's fields (its ``mac`` aside)."""
+        bound = {"repository": self.repository, "tenant": self.tenant,
+                 "snapshot": self.snapshot, "run": self.run,
+                 "line": {k: v for k, v in value.items() if k != MAC_FIELD}}
+        return self.mac(canonical_bytes(bound)).hex()
+
+    def accepts(self, value: Mapping[str, Any]) -> bool:
+        """Whether ``value`` carries its right MAC."""
+        given = value.get(MAC_FIELD)
+        return isinstance(given, str) and hmac.compare_digest(given, self.of(value))
+
+
 @dataclass
 class Journal:
     """An open journal: the entries read at start, and the file further ones go to."""
 
     path: Path
     header: dict[str, Any]
+    seal: JournalSeal
     entries: dict[str, JournalEntry] = field(default_factory=dict)
+    rejected: list[int] = field(default_factory=list)
+    """Line numbers that did not authenticate (ignored)."""
     _fd: int | None = None
 
     @classmethod
-    def open(cls, path: Path, header: Mapping[str, Any]) -> Journal:
+    def open(cls, path: Path, header: Mapping[str, Any], seal: JournalSeal) -> Journal:
         """Read ``path`` if it exists (it must belong to the same plan), else start it.
 
         Nothing is written before the first :meth:`record`, so a run refused before its
         first write leaves no journal behind.
         """
         wanted = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, **header}
-        journal = cls(path, wanted)
+        journal = cls(path, wanted, seal)
         if path.exists():
-            journal.entries = _read(path, wanted)
+            journal.entries, journal.rejected = _read(path, wanted, seal)
         return journal
 
     def get(self, key: str) -> JournalEntry | None:
@@ -104,7 +153,9 @@ class Journal:
     def record(self, entry: JournalEntry) -> None:
         """Append ``entry`` durably (one write, then fsync)."""
         fd = self._descriptor()
-        line = orjson.dumps(entry.to_json()) + b"\n"
+        value = entry.to_json()
+        value[MAC_FIELD] = self.seal.of(value)
+        line = orjson.dumps(value) + b"\n"
         written = os.write(fd, line)
         if written != len(line):  # pragma: no cover - a full disk
             raise OSError(f"short write to the restore journal {self.path}")
@@ -134,14 +185,30 @@ class Journal:
         return self._fd
 
 
-def read_journal(path: Path) -> dict[str, JournalEntry]:
-    """The entries of a journal of any plan (read only), by item key."""
-    return _read(path, {})
+def read_journal(path: Path, seal: JournalSeal) -> tuple[dict[str, JournalEntry], list[int]]:
+    """The authenticated entries of a journal of any plan (read only), by item key, and
+    the numbers of the lines that did not authenticate."""
+    return _read(path, {}, seal)
 
 
-def _read(path: Path, wanted: Mapping[str, Any]) -> dict[str, JournalEntry]:
+def peek_journal(path: Path) -> dict[str, JournalEntry]:
+    """The entries of a journal, MACs unchecked: only to show a run's progress (counts
+    in a listing), never to decide what a restore writes."""
+    return _read(path, {}, None)[0]
+
+
+def rejection_warnings(run: str, rejected: list[int]) -> list[str]:
+    """One warning per journal line that did not authenticate."""
+    return [f"line {number} of the journal of restore run {run} does not authenticate "
+            "(changed, or not written by this repository's restores); ignored"
+            for number in rejected]
+
+
+def _read(path: Path, wanted: Mapping[str, Any], seal: JournalSeal | None
+          ) -> tuple[dict[str, JournalEntry], list[int]]:
     lines = path.read_bytes().split(b"\n")
     entries: dict[str, JournalEntry] = {}
+    rejected: list[int] = []
     header_seen = False
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -163,13 +230,16 @@ def _read(path: Path, wanted: Mapping[str, Any]) -> dict[str, JournalEntry]:
                                  f"(snapshot {value.get('snapshot')}, plan of "
                                  f"{value.get('plan_created_at')}); use a new journal file")
             continue
+        if seal is not None and not seal.accepts(value):
+            rejected.append(number)
+            continue
         try:
             entry = JournalEntry.from_json(value)
         except KeyError as exc:
             raise UsageError(f"the restore journal {path} is damaged at line {number}: "
                              f"missing {exc}") from None
         entries[entry.key] = entry
-    return entries
+    return entries, rejected
 
 
 def _ends_torn(path: Path) -> bool:

@@ -166,9 +166,17 @@ def plan_restore(stored: DocumentSource, live: LiveTenant, *, tenant: str, snaps
     return RestorePlan(tenant=tenant, snapshot=snapshot_id,
                        created_at=(now or datetime.now(UTC)).isoformat(),
                        options=options.to_json(), items=planner.items,
-                       live_state={t.name: live.state[t.name] for t in chosen
-                                   if t.name in live.state},
+                       live_state=_guarded_state(live, chosen, planner.items),
                        matched=planner.live_ids())
+
+
+def _guarded_state(live: LiveTenant, chosen: Iterable[ObjectType],
+                   items: Iterable[PlanItem]) -> dict[str, str]:
+    """The live digests of the chosen types and of every other type the plan writes
+    (edges of objects not chosen): a saved plan that writes a type without its digest is
+    refused, since nothing would notice that the tenant changed since."""
+    names = {t.name for t in chosen} | {i.type for i in items if i.action is not Action.SKIP}
+    return {name: digest for name, digest in live.state.items() if name in names}
 
 
 def _with_create_binds(items: list[PlanItem]) -> list[PlanItem]:

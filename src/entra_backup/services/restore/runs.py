@@ -9,7 +9,10 @@ re-created twice.
 The journals of earlier runs also say which objects they re-created and with which new
 id (:func:`earlier_id_map`); the planner matches a stored object through that map, so a
 second restore of the same snapshot updates what the first re-created instead of
-creating it again.
+creating it again. Only journal lines that authenticate under this repository's key are
+used (``journal.py``); the others are named in warnings and ignored. The run's
+``plan.json`` carries the plan's MAC (``domain/restore/authentic.py``) and is checked
+before a run is continued with it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,16 @@ import orjson
 
 from entra_backup.config import write_atomically
 from entra_backup.domain.errors import UsageError
+from entra_backup.domain.restore.authentic import PlanNotAuthentic, check_plan, seal_plan
 from entra_backup.domain.restore.plan import RestorePlan
 from entra_backup.services.restore.ids import EarlierRestores
-from entra_backup.services.restore.journal import FINISHED, read_journal
+from entra_backup.services.restore.journal import (
+    FINISHED,
+    JournalSeal,
+    peek_journal,
+    read_journal,
+    rejection_warnings,
+)
 from entra_backup.services.restore.report import (
     DONE,
     FAILED,
@@ -34,6 +44,7 @@ from entra_backup.services.restore.report import (
     SKIPPED,
     RestoreReport,
 )
+from entra_backup.store.crypto import RepositoryKeys
 
 LATEST = "latest"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -56,8 +67,32 @@ class RestoreRun:
         return self.directory / "journal.jsonl"
 
     def plan(self) -> RestorePlan:
-        """The plan the run executes."""
-        return RestorePlan.from_json(orjson.loads((self.directory / "plan.json").read_bytes()))
+        """The plan the run executes, as its file says (MAC unchecked: to find runs)."""
+        return RestorePlan.from_json(self._plan_json())
+
+    def checked_plan(self, keys: RepositoryKeys) -> RestorePlan:
+        """The plan the run executes; PlanNotAuthentic unless its MAC is right."""
+        value = self._plan_json()
+        try:
+            check_plan(value, keys.plan_mac, f"the plan of restore run {self.id}")
+        except PlanNotAuthentic as exc:
+            raise PlanNotAuthentic(
+                f"the plan of the unfinished restore run {self.id} does not authenticate "
+                "(changed, or written by a version without plan MACs), so the run is not "
+                f"continued; remove its folder restores/{self.id} to start afresh") from exc
+        return RestorePlan.from_json(value)
+
+    def seal(self, keys: RepositoryKeys) -> JournalSeal:
+        """What authenticates the lines of this run's journal."""
+        plan = self._plan_json()
+        return JournalSeal.for_journal(keys, str(plan["tenant"]), str(plan["snapshot"]),
+                                       self.journal)
+
+    def journal_warnings(self, keys: RepositoryKeys) -> list[str]:
+        """A warning per line of the journal that does not authenticate."""
+        if not self.journal.is_file():
+            return []
+        return rejection_warnings(self.id, read_journal(self.journal, self.seal(keys))[1])
 
     @property
     def finished(self) -> bool:
@@ -65,15 +100,17 @@ class RestoreRun:
         report = self.directory / "report.json"
         return report.exists() and bool(orjson.loads(report.read_bytes()).get("ok"))
 
-    def finished_steps(self) -> int:
+    def finished_steps(self, keys: RepositoryKeys) -> int:
         """Steps an earlier attempt of this run finished (done or skipped)."""
-        return len(self.finished_keys())
+        return len(self.finished_keys(keys))
 
-    def finished_keys(self) -> set[str]:
-        """The keys of the steps an earlier attempt finished (done or skipped)."""
+    def finished_keys(self, keys: RepositoryKeys) -> set[str]:
+        """The keys of the steps an earlier attempt finished (done or skipped), by the
+        journal's authenticated lines."""
         if not self.journal.is_file():
             return set()
-        return {key for key, entry in read_journal(self.journal).items()
+        entries, _ = read_journal(self.journal, self.seal(keys))
+        return {key for key, entry in entries.items()
                 if entry.event == FINISHED and entry.outcome in (DONE, SKIPPED)}
 
     def tenant(self) -> str:
@@ -92,7 +129,7 @@ class RestoreRun:
                            dict(report["counts"]))
         counts = {DONE: 0, SKIPPED: 0, FAILED: 0, "total": len(plan.get("items", ()))}
         if self.journal.is_file():
-            for entry in read_journal(self.journal).values():
+            for entry in peek_journal(self.journal).values():
                 if entry.event == FINISHED and entry.outcome in counts:
                     counts[entry.outcome] += 1
         return RunInfo(self.id, str(plan["tenant"]), str(plan["snapshot"]), self._started(),
@@ -159,13 +196,14 @@ def unfinished_run(home: Path, plan_options: dict[str, Any], tenant: str,
     return None
 
 
-def start_run(home: Path, plan: RestorePlan) -> RestoreRun:
-    """A new run folder holding the plan."""
+def start_run(home: Path, plan: RestorePlan, keys: RepositoryKeys) -> RestoreRun:
+    """A new run folder holding the plan (with its MAC)."""
     stamp = datetime.now(UTC).strftime(_STAMP)
     directory = runs_root(home) / f"{stamp}-{plan.tenant}-{plan.snapshot[:8]}"
     directory.mkdir(parents=True, exist_ok=False)
+    sealed = seal_plan(plan.to_json(), keys.plan_mac)
     write_atomically(directory / "plan.json",
-                     orjson.dumps(plan.to_json(), option=orjson.OPT_INDENT_2).decode())
+                     orjson.dumps(sealed, option=orjson.OPT_INDENT_2).decode())
     return RestoreRun(directory)
 
 
@@ -207,28 +245,45 @@ def list_runs(home: Path, tenant: str) -> list[RunInfo]:
     return [run.info() for run in all_runs(home) if run.tenant() == tenant]
 
 
-def earlier_id_map(home: Path, tenant: str) -> EarlierRestores:
+def earlier_id_map(home: Path, tenant: str, keys: RepositoryKeys,
+                   warnings: list[str] | None = None) -> EarlierRestores:
     """What every earlier restore run of ``tenant`` re-created: old id -> new id, old
     appId -> new appId, and the policies created report-only (from their journals, so a
-    run that was killed counts too); a later run's word wins."""
+    run that was killed counts too); a later run's word wins.
+
+    Only journal lines that authenticate under ``keys`` count; a warning naming the run
+    and line of each other one is appended to ``warnings``."""
     root = runs_root(home)
-    journals = []
+    journals: list[SealedJournal] = []
     if root.is_dir():
         for directory in sorted(root.iterdir()):
             run = RestoreRun(directory)
             if run.journal.is_file() and (directory / "plan.json").is_file() \
-                    and run.plan().tenant == tenant:
-                journals.append(run.journal)
-    return journals_restores(journals)
+                    and run.tenant() == tenant:
+                journals.append(SealedJournal(run.id, run.journal, run.seal(keys)))
+    return journals_restores(journals, warnings)
 
 
-def journals_restores(journals: Iterable[Path]) -> EarlierRestores:
+@dataclass(frozen=True)
+class SealedJournal:
+    """A journal with what authenticates its lines, and the run it names in warnings."""
+
+    run: str
+    path: Path
+    seal: JournalSeal
+
+
+def journals_restores(journals: Iterable[SealedJournal],
+                      warnings: list[str] | None = None) -> EarlierRestores:
     """:func:`earlier_id_map` of the given journals, oldest first."""
     ids: dict[str, str] = {}
     app_ids: dict[str, str] = {}
     report_only: set[str] = set()
     for journal in journals:
-        for key, entry in read_journal(journal).items():
+        entries, rejected = read_journal(journal.path, journal.seal)
+        if warnings is not None:
+            warnings.extend(rejection_warnings(journal.run, rejected))
+        for key, entry in entries.items():
             parts = key.split(":")
             if parts[0] != "recreate" or len(parts) < 3 or entry.event != FINISHED \
                     or not entry.new_id:
