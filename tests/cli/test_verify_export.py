@@ -160,11 +160,13 @@ def test_a_changed_byte_in_a_file_is_reported_as_altered(
     name = a_user_file(prepared.export)
     with zipfile.ZipFile(prepared.export) as archive:
         data = archive.read(name)
+        listed = len(json.loads(archive.read("manifest.json"))["files"])
     changed = rewrite(prepared.export, tmp_path / "changed.zip",
                       {name: flip_one_byte(data, len(data) // 2)})
     report = verify_fails(cli, prepared, changed, contains=f"{name}: SHA-256 does not match")
-    assert report["members"] == {"verified": report["members"]["verified"],
-                                 "missing": [], "extra": [], "altered": [name]}
+    # Every other file, and the README, still verifies.
+    assert report["members"] == {"verified": listed, "missing": [], "extra": [],
+                                 "altered": [name]}
     assert report["signature"]["status"] == "valid"
 
 
@@ -263,3 +265,12 @@ def test_the_documented_script_verifies_an_export_without_the_product(
     extra = run_script(added, prepared.key)
     assert extra.returncode != 0
     assert "users/planted.json" in extra.stdout
+
+
+def test_export_says_which_key_signed_it(cli: Cli, tmp_path: Path) -> None:
+    fingerprint = cli.json("key", "export-public")["fingerprint"]
+    result = cli.run("export", TENANT, "-o", str(tmp_path / "again.zip"))
+    assert result.code == 0, str(result)
+    assert f"Signed by the repository's export key {fingerprint[:16]}" in result.out
+    summary = cli.json("export", TENANT, "-o", str(tmp_path / "again.zip"))
+    assert summary["key_fingerprint"] == fingerprint
