@@ -274,3 +274,15 @@ def test_export_says_which_key_signed_it(cli: Cli, tmp_path: Path) -> None:
     assert f"Signed by the repository's export key {fingerprint[:16]}" in result.out
     summary = cli.json("export", TENANT, "-o", str(tmp_path / "again.zip"))
     assert summary["key_fingerprint"] == fingerprint
+
+
+def test_the_text_output_of_export_public_is_a_usable_key_file(
+        cli: Cli, prepared: Prepared, tmp_path: Path) -> None:
+    """As the README shows it: 'key export-public > key.pem', comments and all."""
+    printed = cli.run("key", "export-public")
+    assert printed.code == 0
+    (tmp_path / "key.pem").write_text(printed.out)
+    report = cli.json("verify-export", str(prepared.export), "--public-key",
+                      str(tmp_path / "key.pem"))
+    assert report["verified"] is True
+    assert run_script(prepared.export, tmp_path / "key.pem").returncode == 0
