@@ -28,7 +28,7 @@ from tests.support.live_emulator import LiveEmulator
 
 TENANT = "contoso"
 SECRET_VARIABLE = "CONTOSO_BACKUP_SECRET"
-NOT_VERIFIED = 16
+NOT_VERIFIED = 19
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify-export.py"
 
 
@@ -141,7 +141,7 @@ def test_without_a_key_the_files_are_checked_but_the_export_is_not_verified(
 
 def verify_fails(cli: Cli, prepared: Prepared, archive: Path, *, key: Path | None = None,
                  contains: str) -> dict[str, Any]:
-    """verify-export refuses ``archive``: exit 16, one error line naming the reason."""
+    """verify-export refuses ``archive``: exit 19, one error line naming the reason."""
     key_path = str(key or prepared.key)
     text = cli.run("verify-export", str(archive), "--public-key", key_path)
     # The report goes to stdout; the verdict is the one error line.

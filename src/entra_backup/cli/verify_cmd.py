@@ -26,7 +26,7 @@ def verify_export(
 
     Verified means every listed file is present and intact, nothing else was added, and
     the manifest is signed by the key given with --public-key (or by this repository's,
-    with --repository). Anything less exits with code 16.
+    with --repository). Anything less exits with code 19.
     """
     key = _key(public_key, repository)
     report = verify_archive(file, key)

@@ -53,7 +53,7 @@ class ExportNotVerified(ExportError):
     """An export archive was read but is not verified: a file or its signature is wrong,
     missing, or could not be checked."""
 
-    exit_code = 16
+    exit_code = 19
 
 
 def fingerprint(public_key: Ed25519PublicKey) -> str:
