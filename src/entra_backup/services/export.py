@@ -77,8 +77,8 @@ snapshot by entra-backup. It needs no entra-backup to be read.
   manifest.json            the repository, the tenant, the snapshot and its time,
                            whether the snapshot was partial (some object type could not
                            be backed up), the export options, per type the object count
-                           and backup status, this file's SHA-256, and for every object
-                           file its path, type, id, SHA-256 and size.
+                           and backup status, the SHA-256 of this README, and for
+                           every object file its path, type, id, SHA-256 and size.
   manifest.sig             an Ed25519 signature of manifest.json's SHA-256, by the key
                            of the repository the export was made from.
 
@@ -94,7 +94,8 @@ documentation does all of this with Python 3 and the 'cryptography' package, and
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
-    """What an export wrote; ``files`` counts every archive entry, manifest and README too."""
+    """What an export wrote; ``files`` counts every archive entry, manifest, signature and
+    README too."""
 
     path: Path
     snapshot: str
