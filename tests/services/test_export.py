@@ -121,7 +121,7 @@ def test_a_tenant_export_holds_every_object_exactly_as_stored(
     assert exported_objects(out / "contoso.zip") == stored
     assert result.objects == len(stored) == 8
     assert result.types == {"users": 5, "groups": 2, "extensions": 1}
-    assert result.files == 10
+    assert result.files == 11
     assert result.bytes == (out / "contoso.zip").stat().st_size
     with zipfile.ZipFile(out / "contoso.zip") as archive:
         infos = archive.infolist()
@@ -141,7 +141,7 @@ def test_files_are_named_by_type_and_id_and_the_manifest_comes_last(
         names = archive.namelist()
         readme = archive.read("README.txt").decode()
     assert names[0] == "README.txt"
-    assert names[-1] == "manifest.json"
+    assert names[-2:] == ["manifest.json", "manifest.sig"]
     assert "users/u1.json" in names
     assert "groups/g2.json" in names
     assert "SHA-256" in readme
@@ -237,7 +237,8 @@ def test_the_manifest_describes_the_snapshot_and_every_file(
     result = export(repo, snapshot, out / "contoso.zip")
     manifest = manifest_of(out / "contoso.zip")
     assert manifest["format"] == "entra-backup-export"
-    assert manifest["version"] == 1
+    assert manifest["version"] == 2
+    assert manifest["repository"] == repo.id
     assert manifest["tool"]["version"] == entra_backup.__version__
     assert manifest["tenant"] == "contoso"
     assert manifest["snapshot"] == {"id": snapshot.id, "time": snapshot.time.isoformat()}
@@ -252,9 +253,13 @@ def test_the_manifest_describes_the_snapshot_and_every_file(
             assert item["size"] == len(data)
             assert item["sha256"] == hashlib.sha256(data).hexdigest()
         listed = {item["path"] for item in manifest["files"]}
-        assert set(archive.namelist()) - listed == {"manifest.json", "README.txt"}
+        assert set(archive.namelist()) - listed == {"manifest.json", "manifest.sig",
+                                                    "README.txt"}
+        readme = archive.read("README.txt")
         manifest_bytes = archive.read("manifest.json")
     assert len(manifest["files"]) == 8
+    assert manifest["readme"] == {"path": "README.txt", "size": len(readme),
+                                  "sha256": hashlib.sha256(readme).hexdigest()}
     assert result.manifest_sha256 == hashlib.sha256(manifest_bytes).hexdigest()
     assert verify_export(out / "contoso.zip") == []
     summary = json.loads(json.dumps(result.to_json()))
@@ -433,7 +438,7 @@ def test_objects_are_written_as_they_are_read(
     expected = ["write README.txt"]
     for number in range(1, 6):
         expected += [f"read u{number}", f"write users/u{number}.json"]
-    assert events == [*expected, "write manifest.json"]
+    assert events == [*expected, "write manifest.json", "write manifest.sig"]
 
 
 def test_a_partial_snapshot_is_marked_partial(repo: Repository, out: Path) -> None:

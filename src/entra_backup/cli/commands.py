@@ -35,6 +35,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "tenant."),
     LazyCommand("export", f"{_CLI}.compare_cmd:export",
                 "A ZIP of plain Graph JSON with a manifest of counts and hashes."),
+    LazyCommand("verify-export", f"{_CLI}.verify_cmd:verify_export",
+                "Check an export ZIP: every file's hash, and the manifest's signature."),
     LazyCommand("restore", f"{_CLI}.restore_cmd:restore",
                 "Restore the tenant to a snapshot: a plan first (--dry-run), then its "
                 "execution."),
@@ -49,6 +51,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("check", f"{_CLI}.repo_cmd:check",
                 "Verify the repository's structure (and, with --read-data, every stored "
                 "byte)."),
+    LazyCommand("key", f"{_CLI}.key_cmd:app", "The repository's keys."),
     LazyCommand("reindex", f"{_CLI}.repo_cmd:reindex",
                 "Rebuild the catalog from the repository alone."),
     LazyCommand("repair", f"{_CLI}.repair_cmd:app", "Repair a damaged repository (see 'check')."),

@@ -141,3 +141,5 @@ def export(
     else:
         typer.echo(f"Wrote {plural(result.objects, 'object')} to {result.path} "
                    f"({result.bytes:,} bytes) from snapshot {chosen.short_id}.")
+        typer.echo(f"Signed by the repository's export key {result.key_fingerprint[:16]}; "
+                   "'entra-backup key export-public' prints it for the recipient.")

@@ -2,13 +2,16 @@
 
 The archive is meant to leave the product: for an auditor, a migration or a tenant owner
 who wants their data. So it holds nothing of the repository format, only the objects as
-Microsoft Graph returned them, one file each, and a manifest with every file's SHA-256 and
-size so the recipient can check that nothing was lost or changed on the way::
+Microsoft Graph returned them, one file each, a manifest with every file's SHA-256 and
+size so the recipient can check that nothing was lost or changed on the way, and the
+manifest's Ed25519 signature by the repository's export-signing key, so that a recipient
+holding the repository's public key can tell the archive was not forged::
 
     README.txt               what the files are and how to verify them
     users/<object id>.json   one object, pretty-printed UTF-8 JSON with sorted keys
     groups/<object id>.json  ...
-    manifest.json            format, tenant, snapshot, options, types, files (written last)
+    manifest.json            format, repository, tenant, snapshot, options, types, files
+    manifest.sig             the signature of manifest.json (written last)
 
 Object ids and type names are percent-encoded in entry names when they hold anything but
 letters, digits and ``-._~`` (and a leading dot), so no id can escape its folder; the
@@ -25,8 +28,6 @@ import hashlib
 import os
 import tempfile
 import zipfile
-import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,19 +38,28 @@ from urllib.parse import quote
 import orjson
 
 from entra_backup import __version__
-from entra_backup.domain.errors import EntraBackupError, UnknownObjectType
+from entra_backup.domain.errors import UnknownObjectType
 from entra_backup.domain.object_types import by_name
+from entra_backup.services.export_format import (
+    ALGORITHM,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    README_NAME,
+    SIGNATURE_NAME,
+    ExportError,
+    fingerprint,
+    manifest_bytes,
+    signature_envelope,
+)
+from entra_backup.services.export_verify import verify_archive
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot, TypeStatus
 
-FORMAT = "entra-backup-export"
-FORMAT_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-README_NAME = "README.txt"
-_UNLISTED = frozenset({MANIFEST_NAME, README_NAME})
+__all__ = ["ExportError", "ExportResult", "export_snapshot", "verify_export"]
+
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-_CHUNK = 1024 * 1024
 
 README = """\
 Entra ID directory export
@@ -64,37 +74,28 @@ snapshot by entra-backup. It needs no entra-backup to be read.
                            navigation properties, as Graph shows them with $expand.
                            Characters other than letters, digits and -._~ in a type name
                            or id are percent-encoded in the file name.
-  manifest.json            the tenant, the snapshot and its time, whether the snapshot
-                           was partial (some object type could not be backed up), the
-                           export options, per type the object count and backup status,
-                           and for every file its path, type, id, SHA-256 and size.
+  manifest.json            the repository, the tenant, the snapshot and its time,
+                           whether the snapshot was partial (some object type could not
+                           be backed up), the export options, per type the object count
+                           and backup status, the SHA-256 of this README, and for
+                           every object file its path, type, id, SHA-256 and size.
+  manifest.sig             an Ed25519 signature of manifest.json's SHA-256, by the key
+                           of the repository the export was made from.
 
 To verify the archive, check that every file listed in manifest.json has the SHA-256 and
-size given there and that no other file is present (besides manifest.json and this file).
-With Python 3 and nothing else:
-
-  import hashlib, json, zipfile
-  archive = zipfile.ZipFile("export.zip")
-  manifest = json.loads(archive.read("manifest.json"))
-  for item in manifest["files"]:
-      data = archive.read(item["path"])
-      if len(data) != item["size"] or hashlib.sha256(data).hexdigest() != item["sha256"]:
-          print("damaged:", item["path"])
-
-The manifest itself is not signed: to detect deliberate tampering, compare its SHA-256
-with the value the sender gives you through another channel.
+size given there, that no other file is present (besides manifest.json, manifest.sig and
+this file), and that manifest.sig is a valid signature of manifest.json by the public key
+the sender gives you through another channel ('entra-backup key export-public' prints
+it). The manifest is one JSON document; verify-export.py in the entra-backup
+documentation does all of this with Python 3 and the 'cryptography' package, and
+'entra-backup verify-export' does it too.
 """
-
-
-class ExportError(EntraBackupError):
-    """An export could not be made or an export archive could not be read."""
-
-    exit_code = 13
 
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
-    """What an export wrote; ``files`` counts every archive entry, manifest and README too."""
+    """What an export wrote; ``files`` counts every archive entry, manifest, signature and
+    README too."""
 
     path: Path
     snapshot: str
@@ -104,6 +105,7 @@ class ExportResult:
     types: Mapping[str, int]
     partial: bool
     manifest_sha256: str
+    key_fingerprint: str
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary, for the CLI's ``--json`` and the API."""
@@ -116,6 +118,7 @@ class ExportResult:
             "types": dict(self.types),
             "partial": self.partial,
             "manifest_sha256": self.manifest_sha256,
+            "key_fingerprint": self.key_fingerprint,
         }
 
 
@@ -133,6 +136,7 @@ class _Plan:
 class _Written:
     files: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    readme: dict[str, Any] = field(default_factory=dict)
     entries: int = 0
     manifest_sha256: str = ""
 
@@ -179,24 +183,18 @@ def export_snapshot(
         path=destination, snapshot=snapshot.id, files=written.entries,
         objects=len(written.files), bytes=size, types=dict(written.counts),
         partial=_is_partial(snapshot), manifest_sha256=written.manifest_sha256,
+        key_fingerprint=fingerprint(repo.keys.export_signing_key().public_key()),
     )
 
 
 def verify_export(path: Path) -> list[str]:
-    """Problems found in an export archive; an empty list means every file is intact.
+    """Problems found in an export archive's files; an empty list means every file is intact.
 
-    Each listed file must be present once with its recorded SHA-256 and size, and no file
-    may be present that the manifest does not list. Raise ExportError when ``path`` is no
-    ZIP or holds no readable manifest, since then nothing can be checked at all.
+    The files only, as before signatures existed: :func:`verify_archive` also checks the
+    signature and reports by category. Raise ExportError when ``path`` is no ZIP or holds
+    no readable manifest, since then nothing can be checked at all.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            files = _read_manifest_files(archive, path)
-            return _check_archive(archive, files)
-    except zipfile.BadZipFile as exc:
-        raise ExportError(f"{path} is not a ZIP archive: {exc}") from exc
-    except OSError as exc:
-        raise ExportError(f"cannot read {path}: {exc}") from exc
+    return verify_archive(path).problems
 
 
 def _check_destination(destination: Path) -> None:
@@ -303,8 +301,11 @@ def _write_archive(
     """README first, each object as it is read, the manifest last (it lists them all)."""
     written = _Written()
     stamp = _zip_time(exported_at)
+    readme = README.encode()
+    written.readme = {"path": README_NAME, "sha256": hashlib.sha256(readme).hexdigest(),
+                      "size": len(readme)}
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        _put(archive, README_NAME, README.encode(), stamp)
+        _put(archive, README_NAME, readme, stamp)
         for type_name, object_id, document in _documents(repo, snapshot, plan):
             name = f"{_path_part(type_name)}/{_path_part(object_id)}.json"
             data = orjson.dumps(document, option=_JSON_OPTIONS) + b"\n"
@@ -314,10 +315,13 @@ def _write_archive(
                 "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
             })
             written.counts[type_name] = written.counts.get(type_name, 0) + 1
-        manifest = _manifest(snapshot, plan, written, exported_at)
+        key = repo.keys.export_signing_key()
+        manifest = _manifest(repo.id, snapshot, plan, written, exported_at=exported_at,
+                             key_fingerprint=fingerprint(key.public_key()))
+        written.manifest_sha256 = hashlib.sha256(manifest).hexdigest()
         _put(archive, MANIFEST_NAME, manifest, stamp)
-    written.entries = len(written.files) + 2
-    written.manifest_sha256 = hashlib.sha256(manifest).hexdigest()
+        _put(archive, SIGNATURE_NAME, signature_envelope(key, written.manifest_sha256), stamp)
+    written.entries = len(written.files) + 3
     return written
 
 
@@ -388,13 +392,20 @@ def _is_partial(snapshot: Snapshot) -> bool:
 
 
 def _manifest(
-    snapshot: Snapshot, plan: _Plan, written: _Written, exported_at: datetime
+    repository: str, snapshot: Snapshot, plan: _Plan, written: _Written, *,
+    exported_at: datetime, key_fingerprint: str,
 ) -> bytes:
-    """The recipient's description of the archive and the means to verify it."""
-    return orjson.dumps({
+    """The recipient's description of the archive and the means to verify it.
+
+    The repository, tenant and snapshot are in it, so the signature binds them too.
+    """
+    return manifest_bytes({
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "tool": {"name": "entra-backup", "version": __version__},
+        "repository": repository,
+        "signature": {"algorithm": ALGORITHM, "key_fingerprint": key_fingerprint,
+                      "path": SIGNATURE_NAME},
         "tenant": snapshot.tenant,
         "snapshot": {"id": snapshot.id, "time": snapshot.time.isoformat()},
         "partial": _is_partial(snapshot),
@@ -413,71 +424,5 @@ def _manifest(
             }
             for name in plan.types
         },
-        "files": written.files,
-    }, option=_JSON_OPTIONS) + b"\n"
-
-
-def _read_manifest_files(archive: zipfile.ZipFile, path: Path) -> list[dict[str, Any]]:
-    """The manifest's file list, after checking it is an export manifest we can read."""
-    try:
-        manifest = orjson.loads(archive.read(MANIFEST_NAME))
-    except KeyError as exc:
-        raise ExportError(f"{path} has no {MANIFEST_NAME}; it is not an export") from exc
-    except orjson.JSONDecodeError as exc:
-        raise ExportError(f"the {MANIFEST_NAME} of {path} is not JSON: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ExportError(f"{path} is not an {FORMAT} archive")
-    if manifest.get("version") != FORMAT_VERSION:
-        raise ExportError(f"{path} has export format version {manifest.get('version')!r}")
-    files = manifest.get("files")
-    if not isinstance(files, list) or not all(_is_file_record(item) for item in files):
-        raise ExportError(f"the file list in the {MANIFEST_NAME} of {path} is malformed")
-    return files
-
-
-def _is_file_record(item: object) -> bool:
-    return (
-        isinstance(item, dict)
-        and isinstance(item.get("path"), str)
-        and isinstance(item.get("sha256"), str)
-        and isinstance(item.get("size"), int)
-    )
-
-
-def _check_archive(archive: zipfile.ZipFile, files: list[dict[str, Any]]) -> list[str]:
-    present = Counter(info.filename for info in archive.infolist() if not info.is_dir())
-    problems = [f"{name}: present {count} times" for name, count in present.items() if count > 1]
-    listed: set[str] = set()
-    for item in files:
-        name = item["path"]
-        if name in listed:
-            problems.append(f"{name}: listed more than once in the manifest")
-        elif name not in present:
-            problems.append(f"{name}: listed in the manifest but missing")
-        else:
-            problems.extend(_check_file(archive, name, item["sha256"], item["size"]))
-        listed.add(name)
-    problems.extend(
-        f"{name}: not listed in the manifest"
-        for name in present if name not in listed and name not in _UNLISTED
-    )
-    return problems
-
-
-def _check_file(archive: zipfile.ZipFile, name: str, sha256: str, size: int) -> list[str]:
-    """Hash one entry in chunks, so a large entry is never held whole."""
-    digest = hashlib.sha256()
-    actual = 0
-    try:
-        with archive.open(name) as stream:
-            while chunk := stream.read(_CHUNK):
-                digest.update(chunk)
-                actual += len(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        return [f"{name}: cannot be read ({exc})"]
-    problems = []
-    if actual != size:
-        problems.append(f"{name}: size is {actual} bytes, the manifest says {size}")
-    if digest.hexdigest() != sha256:
-        problems.append(f"{name}: SHA-256 does not match the manifest")
-    return problems
+        "readme": written.readme,
+    }, written.files)

@@ -4,6 +4,9 @@
   purpose from it (:class:`RepositoryKeys`): the blob-id key, the data root key, the
   config MAC key, and the MAC keys of saved restore plans and restore journals (files kept
   outside the repository, which only a holder of the master key can make or change).
+* The export-signing key is an Ed25519 key whose 32-byte seed HKDF derives the same way:
+  every export of one repository is signed by the same key, and anyone holding the master
+  key can recreate it, so it needs no storage of its own.
 * Every file (pack, index, snapshot) gets a fresh random 128-bit salt; its encryption key
   is HKDF-Expand(data root, salt). Within a file, nonces are a counter starting at 0. A
   (key, nonce) pair therefore repeats only if two files draw the same 128-bit salt.
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
@@ -58,6 +62,7 @@ class RepositoryKeys:
 
     repo_id: bytes
     id_key: bytes = field(repr=False)
+    export_signing_seed: bytes = field(repr=False)
     data_root: bytes = field(repr=False)
     config_mac_key: bytes = field(repr=False)
     plan_mac_key: bytes = field(repr=False)
@@ -71,6 +76,7 @@ class RepositoryKeys:
         return cls(
             repo_id=repo_id,
             id_key=hkdf(master_key, "entra-backup blob-id v1", salt=repo_id),
+            export_signing_seed=hkdf(master_key, "entra-backup export-signing v1", salt=repo_id),
             data_root=hkdf(master_key, "entra-backup data v1", salt=repo_id),
             config_mac_key=hkdf(master_key, "entra-backup config-mac v1", salt=repo_id),
             plan_mac_key=hkdf(master_key, "entra-backup restore-plan-mac v1", salt=repo_id),
@@ -83,6 +89,10 @@ class RepositoryKeys:
         hasher = hashlib.blake2b(_KIND_BYTES[kind], key=self.id_key, digest_size=ID_SIZE)
         hasher.update(plaintext)
         return hasher.digest()
+
+    def export_signing_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs this repository's export manifests."""
+        return Ed25519PrivateKey.from_private_bytes(self.export_signing_seed)
 
     def config_mac(self, data: bytes) -> bytes:
         """HMAC-SHA256 of the config's canonical fields."""
