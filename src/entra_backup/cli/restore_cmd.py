@@ -88,7 +88,9 @@ from entra_backup.store.snapshot import Snapshot
 
 def restore(
     name: str = typer.Argument(..., help="The tenant's name."),
-    snapshot: str = typer.Option(..., "--snapshot", help="Snapshot id, prefix or 'latest'."),
+    snapshot: str = typer.Option(..., "--snapshot",
+                                 help="Snapshot id, prefix, 'latest', or a date-time (the "
+                                      "last snapshot at or before it)."),
     types: list[str] = typer.Option([], "--type", help="Only these types (repeatable)."),
     objects: list[str] = typer.Option([], "--object", help="Only these ids (repeatable)."),
     no_relationships: bool = typer.Option(False, "--no-relationships",
@@ -114,6 +116,10 @@ def restore(
                                  help="Print the plan; write nothing to the tenant."),
     plan_file: Path | None = typer.Option(None, "--plan",
                                           help="A plan saved by --dry-run --json."),
+    send_invitations: bool = typer.Option(
+        False, "--send-invitations",
+        help="Have Graph e-mail the guests it invites again (off: the report lists each "
+             "guest's redeem link to pass on)."),
     yes: bool = typer.Option(False, "--yes", "-y",
                              help="Execute without asking (needed when stdin is not a "
                                   "terminal)."),
@@ -138,7 +144,8 @@ def restore(
     if changed:
         raise UsageError(f"the tenant changed since the plan was made ({', '.join(changed)}"
                          "); make the plan again (restore --dry-run) and review it")
-    _confirm_and_execute(target, plan, password, yes=yes, json_output=json_output)
+    _confirm_and_execute(target, plan, password, yes=yes, json_output=json_output,
+                         send_invitations=send_invitations)
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,7 @@ def _warn(warnings: list[str]) -> None:
 
 
 def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | None, *,
+                         send_invitations: bool,
                          yes: bool, json_output: bool) -> None:
     """Refuse what cannot run, show what will, ask, then execute. Every refusal comes
     before the run's folder exists, so none leaves an unfinished restore behind."""
@@ -218,7 +226,8 @@ def _confirm_and_execute(target: _Target, plan: RestorePlan, password: str | Non
     render_summary(Console(stderr=json_output), summary)
     if not yes and summary.writes:
         confirm(summary.writes, target.name)
-    _execute(target, plan, run, summary.ca_state, password, json_output)
+    _execute(target, plan, run, summary.ca_state, password, json_output,
+             send_invitations=send_invitations)
 
 
 def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
@@ -332,7 +341,7 @@ def _password(variable: str | None) -> str | None:
 
 
 def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_state: CaState,
-             password: str | None, json_output: bool) -> None:
+             password: str | None, json_output: bool, *, send_invitations: bool) -> None:
     repo, snapshot = target.repo, target.snapshot
 
     async def go() -> RestoreReport:
@@ -340,14 +349,15 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
             chosen = run or start_run(target.space.home, plan, repo.keys)
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
-                                            default_password=password,
-                                            ca_state=ca_state)
+                                            default_password=password, ca_state=ca_state,
+                                            send_invitations=send_invitations)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
                                 chosen.finished_steps(repo.keys)) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
-                                                ca_state=ca_state, progress=bar)
+                                                ca_state=ca_state, progress=bar,
+                                                send_invitations=send_invitations)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report

@@ -25,6 +25,10 @@ def render_summary(console: Console, summary: PlanSummary) -> None:
     """Items and writes per type and action; then totals, the estimate, the removals."""
     console.print(f"Plan to restore {summary.tenant} to snapshot {summary.snapshot[:8]}:",
                   highlight=False, markup=False)
+    if not summary.rows:
+        console.print("Nothing to restore: the tenant matches the snapshot in this scope.",
+                      highlight=False)
+        return
     table = Table()
     for column in ("type", "action", "items", "writes"):
         table.add_column(column, justify="right" if column in ("items", "writes") else "left",
@@ -59,8 +63,9 @@ def render_steps(console: Console, plan: dict[str, Any]) -> None:
     """Every step that writes, one line each (with its edges on the next)."""
     steps = [item for item in plan["items"] if item["action"] != Action.SKIP.value]
     if not steps:
-        console.print("Nothing to write: the tenant matches the snapshot"
-                      + (" (apart from the skipped objects)." if plan["items"] else "."))
+        if plan["items"]:  # with no item at all, the summary already said so
+            console.print("Nothing to write: the tenant matches the snapshot (apart from "
+                          "the skipped objects).")
         return
     for item in steps:
         label = item["display_name"] or item["object_id"]
