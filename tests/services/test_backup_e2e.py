@@ -473,7 +473,6 @@ def assert_same_answers(history: History, built: Catalog, rebuilt: Catalog) -> N
 # --- paging, expiry, faults, tokens, permissions ------------------------------------------
 
 
-@pytest.mark.slow
 async def test_a_large_group_split_over_delta_pages_keeps_every_member(
         tmp_path: Path) -> None:
     live = start_emulator(tmp_path / "emulator", users=80, seed=41)
@@ -514,7 +513,6 @@ async def test_a_large_group_split_over_delta_pages_keeps_every_member(
         live.stop()
 
 
-@pytest.mark.slow
 async def test_an_expired_or_reset_delta_link_makes_the_next_backup_read_fully(
         live: LiveEmulator, tenant: Tenant, repo: Repository) -> None:
     _, snapshot = await backup(live, repo)
