@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test test-fast lint bench clean venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	@bash tools/ensure_postgres.sh
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Everything but the tests marked slow (each over about 10 s): the quick loop while editing.
+test-fast: $(STAMP)
+	@bash tools/ensure_postgres.sh
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

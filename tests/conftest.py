@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.live_emulator import LiveEmulator
-
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "graph-reference"
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +18,3 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    """Microsoft's published Graph reference data, pinned beside the project."""
-    assert REFERENCE.is_dir(), f"the Graph reference data is missing: {REFERENCE}"
-    return REFERENCE

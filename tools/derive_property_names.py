@@ -5,8 +5,9 @@ serves, the structural properties of the type and its base types with their type
 nullability, the navigation property names, and the complex types those properties use
 (so the emulator can answer with Graph's defaults: ``[]`` for an empty collection, a
 populated object for an unset complex property).
-Source: ``v1.0-cleanMetadata.xml`` from microsoftgraph/msgraph-metadata (MIT), pinned in
-``../shared/graph-reference/``. Run from the project root after updating that copy.
+Source: ``v1.0-cleanMetadata.xml`` from microsoftgraph/msgraph-metadata (MIT), pinned
+compressed in ``tests/reference/graph/`` (see its ``SOURCES.md``). Run from the project
+root after refreshing that copy.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CSDL = ROOT.parent / "shared" / "graph-reference" / "v1.0-cleanMetadata.xml"
 OUT = ROOT / "src" / "graph_emulator" / "data" / "properties.json"
 NS = {"edm": "http://docs.oasis-open.org/odata/ns/edm"}
 
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+from tests.reference import CSDL, graph_bytes  # noqa: E402
+
 from graph_emulator.model.kinds import KINDS  # noqa: E402
 
 EXTRA_TYPES = (
@@ -36,9 +39,9 @@ def qualified(name: str) -> str:
 
 
 def load_types(tag: str) -> dict[str, ET.Element]:
-    tree = ET.parse(CSDL)
+    root = ET.fromstring(graph_bytes(CSDL))
     types: dict[str, ET.Element] = {}
-    for schema in tree.getroot().iter(f"{{{NS['edm']}}}Schema"):
+    for schema in root.iter(f"{{{NS['edm']}}}Schema"):
         namespace = schema.get("Namespace", "")
         for element in schema.findall(f"edm:{tag}", NS):
             types[f"{namespace}.{element.get('Name')}"] = element

@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 
+
+@pytest.mark.slow
 def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "entra_backup.cli.main", "demo", "--users", "40",

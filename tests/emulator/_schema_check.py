@@ -1,6 +1,6 @@
 """A small checker of Graph JSON against Microsoft's v1.0 CSDL.
 
-It reads ``v1.0-cleanMetadata.xml`` from the shared Graph reference and answers one
+It reads ``v1.0-cleanMetadata.xml`` from the pinned Graph reference and answers one
 question: does every property of an object exist on its type (or a base type), with a
 value of the declared type? Navigation properties emitted inline count as errors, since
 Graph only returns them through ``$expand``.
@@ -13,10 +13,10 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "graph-reference"
+from tests.reference import CSDL, graph_bytes
+
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -86,7 +86,7 @@ def _qualify(name: str, aliases: dict[str, str]) -> str:
 @cache
 def load_schema() -> Schema:
     """Parse the CSDL once."""
-    root = ET.parse(REFERENCE / "v1.0-cleanMetadata.xml").getroot()
+    root = ET.fromstring(graph_bytes(CSDL))
     schemas = list(root.iter(f"{_EDM}Schema"))
     aliases: dict[str, str] = {}
     for schema in schemas:

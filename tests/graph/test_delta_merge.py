@@ -6,16 +6,14 @@ the delta-query-groups article).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from entra_backup.graph.delta import DeltaMerger, apply_link_delta, is_token_stale
+from tests.reference import DOC_EXAMPLES, graph_json
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "graph-reference"
 GROUP = "c2c2c2c2-0000-4000-8000-000000000001"
 
 
@@ -27,7 +25,7 @@ def member(member_id: str, removed: str | None = None) -> dict[str, Any]:
 
 
 def doc_example(url: str) -> dict[str, Any]:
-    mocks = json.loads((REFERENCE / "graph-v1.0-doc-examples.json").read_text())["mocks"]
+    mocks = graph_json(DOC_EXAMPLES)["mocks"]
     for mock in mocks:
         if mock["request"]["url"] == url:
             body: dict[str, Any] = mock["response"]["body"]

@@ -42,6 +42,7 @@ from tests.services._restore_support import (
 )
 
 allow_weak_kdf_for_tests()
+pytestmark = pytest.mark.slow  # a 2,500-user world; every scenario takes over 10 s
 
 USERS = 2500
 """Enough for 1,000 cloud-only users to tamper with (the generator makes about 44 % of

@@ -3,7 +3,8 @@
 One row per kind: where Graph serves the collection, the CSDL entity type, whether it
 supports delta and soft delete, and which application permissions read or write it.
 Permission names come from the permissions sections of each type's Graph API pages
-(see ``../shared/graph-reference/graph-facts.md`` section 6).
+(the table and its sources: ``docs/object-types.md``, "Permissions", and
+``docs/emulator-identity.md``, "Tenants, apps and permissions").
 """
 
 from __future__ import annotations

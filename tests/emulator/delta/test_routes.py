@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from graph_emulator.routes import build_router
-
-ENDPOINTS = (Path(__file__).resolve().parents[3] / ".." / "shared" / "graph-reference"
-             / "msgraph-v1.0-endpoints.sqlite")
+from tests.reference import ENDPOINTS, graph_sqlite
 
 
 def test_delta_routes_are_in_the_endpoint_list() -> None:
-    with sqlite3.connect(ENDPOINTS) as db:
+    db = graph_sqlite(ENDPOINTS)
+    try:
         known = {row[0] for row in db.execute(
             "SELECT path FROM endpoints WHERE graphVersion = 'v1.0'")}
+    finally:
+        db.close()
     served = {route["path"].removeprefix("/v1.0") for route in build_router().describe()}
     delta = {path for path in served if path.rsplit("/", 1)[-1].endswith(("delta", "delta()"))}
     canonical = {path.replace("microsoft.graph.", "").removesuffix("()") + "()"

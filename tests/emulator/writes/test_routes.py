@@ -8,15 +8,11 @@ Microsoft's documentation examples instead (an example on ``/me`` stands for
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-from pathlib import Path
 
 from graph_emulator.handlers.writes import register
 from graph_emulator.routing import Router
-
-REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "graph-reference"
+from tests.reference import DOC_EXAMPLES, ENDPOINTS, graph_json, graph_sqlite
 
 
 def _placeholders(path: str) -> str:
@@ -24,10 +20,13 @@ def _placeholders(path: str) -> str:
 
 
 def _documented() -> set[str]:
-    with sqlite3.connect(REFERENCE / "msgraph-v1.0-endpoints.sqlite") as db:
+    db = graph_sqlite(ENDPOINTS)
+    try:
         paths = {_placeholders(row[0]) for row in db.execute(
             "SELECT path FROM endpoints WHERE graphVersion = 'v1.0'")}
-    mocks = json.loads((REFERENCE / "graph-v1.0-doc-examples.json").read_text())["mocks"]
+    finally:
+        db.close()
+    mocks = graph_json(DOC_EXAMPLES)["mocks"]
     for mock in mocks:
         url = mock["request"]["url"]
         if "/v1.0/" in url:

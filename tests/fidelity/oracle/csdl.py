@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from pathlib import Path
 
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 _COLLECTION = "Collection("
@@ -74,15 +73,15 @@ class CsdlError(ValueError):
     """The metadata document is missing or not the CSDL this oracle understands."""
 
 
-def read_csdl(path: Path) -> Csdl:
-    """Parse the CSDL document at ``path``."""
+def read_csdl(document: bytes, name: str) -> Csdl:
+    """Parse the CSDL ``document`` (``name`` says which, in errors)."""
     try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
-        raise CsdlError(f"cannot read Graph metadata {path}: {exc}") from exc
+        root = ET.fromstring(document)
+    except ET.ParseError as exc:
+        raise CsdlError(f"cannot read Graph metadata {name}: {exc}") from exc
     schemas = list(root.iter(f"{_EDM}Schema"))
     if not schemas:
-        raise CsdlError(f"{path} has no CSDL Schema element")
+        raise CsdlError(f"{name} has no CSDL Schema element")
     aliases = {s.get("Alias", ""): s.get("Namespace", "") for s in schemas if s.get("Alias")}
     csdl = Csdl(types={}, enums={})
     for schema in schemas:

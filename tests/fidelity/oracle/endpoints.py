@@ -11,18 +11,16 @@ also ``microsoft.graph.user``.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-from tests.fidelity.oracle import REFERENCE
+from tests.reference import ENDPOINTS, graph_sqlite
 
 _PARAMETER = re.compile(r"^\{[^/{}]+\}$")
 
 
 class EndpointListError(RuntimeError):
-    """The endpoint database is missing or has no v1.0 paths."""
+    """The endpoint database has no v1.0 paths."""
 
 
 def _key(segment: str) -> str:
@@ -116,15 +114,16 @@ class Endpoints:
 
 
 @cache
-def load_endpoints(path: Path = REFERENCE / "msgraph-v1.0-endpoints.sqlite") -> Endpoints:
+def load_endpoints() -> Endpoints:
     """The v1.0 endpoint list, read once per process."""
-    if not path.is_file():
-        raise EndpointListError(f"endpoint database not found: {path}")
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    db = graph_sqlite(ENDPOINTS)
+    try:
         rows = db.execute(
             "SELECT DISTINCT path FROM endpoints WHERE graphVersion = 'v1.0'").fetchall()
+    finally:
+        db.close()
     if not rows:
-        raise EndpointListError(f"{path} lists no v1.0 paths")
+        raise EndpointListError(f"{ENDPOINTS} lists no v1.0 paths")
     return Endpoints([row[0] for row in rows])
 
 

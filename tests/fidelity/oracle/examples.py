@@ -8,16 +8,14 @@ reports how two shapes differ, minus the differences declared acceptable for an 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fidelity.oracle import REFERENCE
+from tests.reference import DOC_EXAMPLES, graph_json
 
 V1 = "https://graph.microsoft.com/v1.0"
 _ANNOTATION_END = re.compile(r"@(odata\.\w+|delta|removed|microsoft\.graph\.\w+)$")
@@ -50,9 +48,9 @@ class Example:
 
 
 @cache
-def load_examples(path: Path = REFERENCE / "graph-v1.0-doc-examples.json") -> tuple[Example, ...]:
+def load_examples() -> tuple[Example, ...]:
     """Every v1.0 example, in file order (beta examples in the file are left out)."""
-    mocks = json.loads(path.read_text(encoding="utf-8"))["mocks"]
+    mocks = graph_json(DOC_EXAMPLES)["mocks"]
     examples = []
     for index, mock in enumerate(mocks):
         request, response = mock["request"], mock["response"]

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from tests.fidelity.oracle import REFERENCE
 from tests.fidelity.oracle.csdl import Csdl, StructuredType, TypeRef, read_csdl
 from tests.fidelity.oracle.primitives import is_primitive, primitive_problem
+from tests.reference import CSDL, graph_bytes
 
 NAMESPACE = "microsoft.graph"
 OBJECT_ANNOTATIONS = frozenset({
@@ -219,6 +218,6 @@ class _Validator:
 
 
 @cache
-def load_schema(path: Path = REFERENCE / "v1.0-cleanMetadata.xml") -> Schema:
+def load_schema() -> Schema:
     """The v1.0 schema, parsed once per process."""
-    return Schema(read_csdl(path))
+    return Schema(read_csdl(graph_bytes(CSDL), CSDL))
