@@ -97,7 +97,7 @@ def backup(
         typer.echo(f"entra-backup: warning: snapshot {summary.snapshot_id[:8]} is stored, but "
                    f"the catalog was not updated ({summary.catalog}); run 'entra-backup "
                    "reindex'", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(summary.catalog_exit_code or 1)
     if summary.partial:
         reasons: dict[tuple[str, str], list[str]] = {}
         for outcome in summary.types:

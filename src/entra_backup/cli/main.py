@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from entra_backup import __version__
 from entra_backup.cli import context
 from entra_backup.cli.commands import COMMANDS
 from entra_backup.cli.lazy import lazy_group
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import DiskFull, EntraBackupError
 
 app = typer.Typer(
     name="entra-backup",
@@ -66,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail("interrupted", 130)
     except EntraBackupError as exc:
         return fail(exc.message, exc.exit_code)
+    except OSError as exc:
+        # A safety net: the writers that can fill a disk report DiskFull themselves.
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        full = DiskFull(str(exc.filename or "a file system"), doing="writing a file")
+        return fail(full.message, full.exit_code)
     return result if isinstance(result, int) else 0
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from entra_backup.catalog import Catalog, CatalogError
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import DiskFull, EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import catalog_sync
 from entra_backup.services.backup.scope import BackupScope, resolve
@@ -64,6 +64,8 @@ class BackupSummary:
     seconds: float
     graph: dict[str, float] = field(default_factory=dict)
     catalog: str = "none"
+    catalog_exit_code: int = 0
+    """The exit code a failed catalog update calls for: 1, or the disk-full code."""
 
     @property
     def partial(self) -> bool:
@@ -139,7 +141,7 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
                             "scope": scope.to_json(),
                             "relationships": _edge_totals(outcomes)}
             snapshot = writer.commit()
-        recorded = "none"
+        recorded, catalog_code = "none", 0
         if catalog is not None:
             try:
                 recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
@@ -148,11 +150,12 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
                 # The snapshot is safe in the repository; the next backup or 'reindex'
                 # brings the catalog up to date.
                 recorded = f"failed: {exc.message}"
+                catalog_code = exc.exit_code if isinstance(exc, DiskFull) else 1
     finally:
         log.close()
     return BackupSummary(tenant, snapshot.id, snapshot.time.isoformat(), outcomes,
                          writer.stats.new_bytes, time.monotonic() - started,
-                         client.counters.as_dict(), recorded)
+                         client.counters.as_dict(), recorded, catalog_code)
 
 
 async def _run_types(context: TypeContext, scope: BackupScope,
@@ -167,4 +170,13 @@ async def _run_types(context: TypeContext, scope: BackupScope,
             return outcome
 
     jobs = [TypeJob(context, object_type) for object_type in scope.object_types()]
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # A type that raised (a full disk, say) ends the run: stop the others before the
+        # writer is closed under them, so the one error is the one reported.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
