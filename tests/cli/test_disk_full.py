@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from entra_backup.domain.errors import DiskFull
+from entra_backup.services.backup import temp_space
 from tests.cli.conftest_workspace import (
     ERROR,
     WARNING,
@@ -84,7 +85,7 @@ def assert_disk_full(result: Result, folder: Path) -> str:
     assert len(result.err_lines) == 1, str(result)
     line = result.err_lines[0]
     assert line.startswith((ERROR, WARNING)), line
-    assert f"no space left in {folder}" in line, line
+    assert f"not enough space in {folder}" in line, line
     assert "free" in line, line
     return line
 
@@ -125,12 +126,14 @@ def test_a_full_repository_folder_is_one_line_and_writes_no_snapshot(
 
 
 @pytest.mark.slow
-def test_a_full_tmpdir_is_one_line_and_names_tmpdir(live: LiveEmulator, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_tmpdir_filling_up_mid_run_is_one_line_and_names_tmpdir(
+        live: LiveEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli = set_up(live, tmp_path / "home")
     with small_disk(tmp_path / "tmp") as disk:
         # tempfile reads TMPDIR once per process: point the cached value at the disk too.
         monkeypatch.setattr(tempfile, "tempdir", str(disk))
+        # As if another program filled the disk after the check before the start passed.
+        monkeypatch.setattr(temp_space, "FLOOR", 0)
         filler = fill(disk, leave=16 * 1024)
         result = cli.with_env(TMPDIR=str(disk)).run("backup", TENANT, "--json")
         line = assert_disk_full(result, disk)
@@ -138,6 +141,34 @@ def test_a_full_tmpdir_is_one_line_and_names_tmpdir(live: LiveEmulator, tmp_path
         assert cli.json("snapshots", TENANT) == []
         assert_recovers(cli, filler)
         assert not [p for p in disk.iterdir() if p.name.startswith("entra-backup-")]
+
+
+@pytest.mark.slow
+def test_a_tmpdir_too_small_for_the_tenant_is_refused_before_reading(
+        live: LiveEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = set_up(live, tmp_path / "home")
+    first = cli.run("backup", TENANT, "--json")
+    assert first.code == 0, str(first)
+    objects = first.json()["objects"]
+    # The test tenant is small: a lower floor lets its own estimate decide.
+    monkeypatch.setattr(temp_space, "FLOOR", 100_000)
+    estimate = objects * temp_space.BYTES_PER_OBJECT
+    with small_disk(tmp_path / "tmp") as disk:
+        monkeypatch.setattr(tempfile, "tempdir", str(disk))
+        # Room for a delta run (more than the floor) but not for a full read of the tenant.
+        filler = fill(disk, leave=estimate // 2)
+        assert shutil.disk_usage(disk).free < estimate
+        calls = len(live.control("GET", "/log"))
+        refused = cli.run("backup", TENANT, "--full", "--json")
+        line = assert_disk_full(refused, disk)
+        assert f"a full backup of {objects:,} objects needs" in line, line
+        assert len(live.control("GET", "/log")) == calls, "Graph was read before refusing"
+        delta = cli.run("backup", TENANT, "--json")
+        assert delta.code == 0, str(delta)
+        (warning,) = delta.err_lines
+        assert warning.startswith(WARNING) and "may run out" in warning, warning
+        filler.unlink()
+        assert cli.run("backup", TENANT, "--full", "--json").code == 0
 
 
 @pytest.mark.slow

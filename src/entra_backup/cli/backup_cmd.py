@@ -35,7 +35,11 @@ class _Bars:
         self.started: dict[str, float] = {}
 
     def callbacks(self) -> BackupProgress:
-        return BackupProgress(self._start, self._read, self._finish)
+        return BackupProgress(self._start, self._read, self._finish, self._warn)
+
+    def _warn(self, text: str) -> None:
+        self.progress.console.print(f"entra-backup: warning: {text}", markup=False,
+                                    highlight=False, soft_wrap=True)
 
     def _start(self, name: str) -> None:
         self.started[name] = time.monotonic()

@@ -55,7 +55,7 @@ class DiskFull(EntraBackupError):
                  free: int | None = None) -> None:
         need = f"needs {format_bytes(needed)}" if needed is not None else "needs more space"
         have = f", {format_bytes(free)} free" if free is not None else ""
-        super().__init__(f"no space left in {path}: {doing} {need}{have}; free some space "
+        super().__init__(f"not enough space in {path}: {doing} {need}{have}; free some space "
                          "there and run it again")
         self.path = path
         self.needed = needed

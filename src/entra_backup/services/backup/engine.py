@@ -23,6 +23,7 @@ from entra_backup.domain.errors import DiskFull, EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import catalog_sync
 from entra_backup.services.backup.scope import BackupScope, resolve
+from entra_backup.services.backup.temp_space import check_temp_space
 from entra_backup.services.backup.type_job import TypeContext, TypeJob, TypeOutcome
 from entra_backup.services.backup.versions import VersionLog
 from entra_backup.store.lock import LockHeld
@@ -50,6 +51,7 @@ class BackupProgress:
     started: Callable[[str], None] = lambda name: None
     read: Callable[[str, int], None] = lambda name, count: None
     finished: Callable[[TypeOutcome], None] = lambda outcome: None
+    warning: Callable[[str], None] = lambda text: None
 
 
 @dataclass
@@ -120,6 +122,7 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
     """Back the tenant up into a new snapshot; see the module docstring."""
     progress = progress or BackupProgress()
     started = time.monotonic()
+    _check_temp_space(repo, tenant, full, progress)
     await client.authenticate()
     objects = await resolve(scope, client)
     log = VersionLog()
@@ -156,6 +159,16 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
     return BackupSummary(tenant, snapshot.id, snapshot.time.isoformat(), outcomes,
                          writer.stats.new_bytes, time.monotonic() - started,
                          client.counters.as_dict(), recorded, catalog_code)
+
+
+def _check_temp_space(repo: Repository, tenant: str, full: bool,
+                      progress: BackupProgress) -> None:
+    """Refuse a backup whose spools clearly cannot fit in TMPDIR; warn when tight."""
+    newest = repo.snapshots(tenant)[-1:]
+    objects = newest[0].object_count if newest else None
+    checked = check_temp_space(objects, full=full)
+    if checked.warning:
+        progress.warning(checked.warning)
 
 
 async def _run_types(context: TypeContext, scope: BackupScope,
