@@ -184,3 +184,18 @@ def test_a_full_home_fails_the_catalog_with_the_disk_full_code(live: LiveEmulato
         # The next backup brought the catalog up to date: it finds the tenant's users.
         found = cli.json("search", TENANT, "a")
         assert found, "the catalog holds nothing after the next backup"
+
+
+@pytest.mark.slow
+def test_a_catalog_filling_up_after_the_commit_keeps_the_snapshot_and_exits_28(
+        live: LiveEmulator, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "home") as home:
+        cli = set_up(live, home, "--repo", str(tmp_path / "repository"))
+        # Room to open the catalog, not to record the tenant's versions in it.
+        filler = fill(home, leave=160 * 1024)
+        result = cli.run("backup", TENANT, "--json")
+        line = assert_disk_full(result, home)
+        assert line.startswith(WARNING) and "catalog was not updated" in line, line
+        stored = result.json()["snapshot"]
+        assert [s["id"] for s in cli.json("snapshots", TENANT)] == [stored]
+        assert_recovers(cli, filler)
