@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ from entra_backup.domain.errors import DiskFull, EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import catalog_sync
 from entra_backup.services.backup.scope import BackupScope, resolve
-from entra_backup.services.backup.temp_space import check_temp_space
+from entra_backup.services.backup.spool_space import SpoolFull
+from entra_backup.services.backup.temp_space import SpaceCheck, check_temp_space
 from entra_backup.services.backup.type_job import TypeContext, TypeJob, TypeOutcome
 from entra_backup.services.backup.versions import VersionLog
 from entra_backup.store.lock import LockHeld
@@ -122,10 +124,11 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
     """Back the tenant up into a new snapshot; see the module docstring."""
     progress = progress or BackupProgress()
     started = time.monotonic()
-    _check_temp_space(repo, tenant, full, progress)
+    space = _check_temp_space(repo, tenant, full, progress)
     await client.authenticate()
     objects = await resolve(scope, client)
-    log = VersionLog()
+    with _estimating(space):
+        log = VersionLog()
     try:
         try:
             writer = repo.writer(tenant)
@@ -135,7 +138,8 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
         with writer:
             context = TypeContext(client, repo, writer, log, objects, scope.fingerprint(),
                                   full=full, on_read=progress.read)
-            outcomes = await _run_types(context, scope, progress)
+            with _estimating(space):
+                outcomes = await _run_types(context, scope, progress)
             if not any(outcome.status == "ok" for outcome in outcomes):
                 first = next(o for o in outcomes if o.message)
                 raise NothingBackedUp(f"no object type could be read, so no snapshot was "
@@ -162,13 +166,23 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
 
 
 def _check_temp_space(repo: Repository, tenant: str, full: bool,
-                      progress: BackupProgress) -> None:
+                      progress: BackupProgress) -> SpaceCheck:
     """Refuse a backup whose spools clearly cannot fit in TMPDIR; warn when tight."""
     newest = repo.snapshots(tenant)[-1:]
     objects = newest[0].object_count if newest else None
     checked = check_temp_space(objects, full=full)
     if checked.warning:
         progress.warning(checked.warning)
+    return checked
+
+
+@contextmanager
+def _estimating(space: SpaceCheck) -> Iterator[None]:
+    """A full TMPDIR in the block reported with the space a backup needs there."""
+    try:
+        yield
+    except SpoolFull as exc:
+        raise exc.needing(space.estimate) from exc
 
 
 async def _run_types(context: TypeContext, scope: BackupScope,

@@ -62,9 +62,23 @@ def create_spool_db(parent: Path, prefix: str, schema: Iterable[str], what: Call
     return folder, db
 
 
-def spool_full(folder: Path, what: str) -> DiskFull:
+class SpoolFull(DiskFull):
+    """``TMPDIR`` filled up under a spool; the engine adds its estimate of the space a
+    backup needs there (:meth:`needing`), which the spool itself cannot know."""
+
+    def __init__(self, folder: Path, what: str, needed: int | None = None) -> None:
+        super().__init__(f"{folder} (TMPDIR)", doing=what, needed=needed, free=_free(folder))
+        self.folder = folder
+        self.what = what
+
+    def needing(self, estimate: int) -> SpoolFull:
+        """The same error, saying how much space the backup needs there."""
+        return SpoolFull(self.folder, self.what, estimate)
+
+
+def spool_full(folder: Path, what: str) -> SpoolFull:
     """The error for a spool in ``folder`` that could not grow; ``what`` says what it held."""
-    return DiskFull(f"{folder} (TMPDIR)", doing=what, needed=None, free=_free(folder))
+    return SpoolFull(folder, what)
 
 
 def folder_size(folder: Path) -> int:
