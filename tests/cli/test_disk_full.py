@@ -201,3 +201,20 @@ def test_a_catalog_filling_up_after_the_commit_keeps_the_snapshot_and_exits_28(
         stored = result.json()["snapshot"]
         assert [s["id"] for s in cli.json("snapshots", TENANT)] == [stored]
         assert_recovers(cli, filler)
+
+
+def test_a_full_home_when_registering_a_tenant_is_one_line(live: LiveEmulator,
+                                                            tmp_path: Path) -> None:
+    with small_disk(tmp_path / "home") as home:
+        cli = Cli.for_home(home, {SECRET_VARIABLE: live.client_secret})
+        assert cli.run("init", "--repo", str(tmp_path / "repository")).code == 0
+        before = (home / "tenants.json").read_bytes() if (home / "tenants.json").exists() \
+            else None
+        filler = fill(home, leave=0)
+        result = cli.run(*tenant_add_args(live, TENANT, SECRET_VARIABLE))
+        assert_disk_full(result, home)
+        after = (home / "tenants.json").read_bytes() if (home / "tenants.json").exists() \
+            else None
+        assert after == before, "the tenant registry was changed"
+        filler.unlink()
+        assert cli.run(*tenant_add_args(live, TENANT, SECRET_VARIABLE)).code == 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -71,9 +74,31 @@ def main(argv: list[str] | None = None) -> int:
         # A safety net: the writers that can fill a disk report DiskFull themselves.
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        full = DiskFull(str(exc.filename or "a file system"), doing="writing a file")
+        full = _disk_full(exc)
         return fail(full.message, full.exit_code)
     return result if isinstance(result, int) else 0
+
+
+def _disk_full(exc: OSError) -> DiskFull:
+    """A full disk no writer reported: the file's folder, or, when the error names no
+    file (a failed ``write``), the fuller of the home and TMPDIR."""
+    # Imported here: this runs only on a failure, and --help imports as little as it can.
+    from entra_backup.config import home_dir
+
+    if exc.filename:
+        folders = [Path(os.fsdecode(exc.filename)).absolute().parent]
+    else:
+        folders = [context.current.home or home_dir(), Path(tempfile.gettempdir())]
+    free = {folder: _free(folder) for folder in folders}
+    folder = min(folders, key=lambda item: free[item])
+    return DiskFull(str(folder), doing="writing a file", free=free[folder])
+
+
+def _free(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return sys.maxsize
 
 
 def run() -> None:
