@@ -55,6 +55,8 @@ def test_a_spool_keeps_no_name_in_clear_and_reads_back_what_it_was_given(
         for number in range(SPILL):
             spool.add({"id": f"v{number:05d}", "displayName": f"{NAME} {number}", "pad": PAD})
         assert (spool.folder / "spool.db").stat().st_size > 1_000_000
+        # The process id in the name lets a sweep of leftovers spare a running backup.
+        assert spool.folder.name.startswith(f"entra-backup-spool-{os.getpid()}-")
         spool.add({"id": "u1", "jobTitle": "Chief Backup Officer"})
         spool.add({"id": "u2", "@removed": {"reason": "deleted"}})
         assert any(path.stat().st_size for path in files_under(tmp_path))

@@ -8,6 +8,7 @@ spool is thrown away with the run, so nothing half-written is kept.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -43,9 +44,12 @@ def reporting_full_disk(folder: Path, what: Callable[[], str]) -> Iterator[None]
 def create_spool_db(parent: Path, prefix: str, schema: Iterable[str], what: Callable[[], str]
                     ) -> tuple[tempfile.TemporaryDirectory[str], sqlite3.Connection]:
     """A temporary folder under ``parent`` holding a new SQLite file with ``schema``;
-    on a full disk, DiskFull, and the folder is removed at once (not left to the GC)."""
+    on a full disk, DiskFull, and the folder is removed at once (not left to the GC).
+
+    The folder is named ``<prefix><pid>-<random>``: a sweep of a killed run's leftovers
+    can tell a running backup's folders by their process."""
     with reporting_full_disk(parent, what):
-        folder = tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
+        folder = tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=parent)
         try:
             db = sqlite3.connect(Path(folder.name) / "spool.db")
             try:
