@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -12,12 +13,14 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 
-from entra_backup.catalog.errors import CatalogError
+from entra_backup.catalog.errors import CatalogDiskFull, CatalogError
 
 _IMMEDIATE = "catalog_immediate"
 _BUSY_TIMEOUT_S = 30.0
 _WAL_RETRY_S = 0.02
 _PG_CONNECT_TIMEOUT_S = 5
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+_NEARLY_FULL = 1024 * 1024
 
 
 def parse_url(url: str | URL) -> URL:
@@ -148,11 +151,43 @@ def translate_errors(url: URL) -> Iterator[None]:
     try:
         yield
     except exc.OperationalError as error:
+        if url.get_backend_name() == "sqlite" and url.database and \
+                _sqlite_full(error, url.database):
+            raise _disk_full(url.database) from error
         raise CatalogError(
             f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}"
         ) from error
     except exc.DBAPIError as error:
         raise CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}") from error
+
+
+def _sqlite_full(error: exc.DBAPIError, database: str) -> bool:
+    """Whether SQLite failed for want of space: it says "database or disk is full"
+    (SQLITE_FULL) when a write finds the disk full, but only "disk I/O error"
+    (SQLITE_IOERR, with no errno) when growing its WAL index does; so an I/O error on a
+    file system with almost no free space counts as a full disk too."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if not isinstance(error.orig, sqlite3.Error) or code is None:
+        return False
+    if code & 0xFF == _SQLITE_FULL:
+        return True
+    return code & 0xFF == _SQLITE_IOERR and (_free(_folder(database)) or 0) < _NEARLY_FULL
+
+
+def _disk_full(database: str) -> CatalogDiskFull:
+    folder = _folder(database)
+    return CatalogDiskFull(folder, doing="writing the catalog database", free=_free(folder))
+
+
+def _folder(database: str) -> str:
+    return os.path.dirname(os.path.abspath(database))
+
+
+def _free(folder: str) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def _reason(error: exc.DBAPIError) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import DiskFull, EntraBackupError
 
 
 class CatalogError(EntraBackupError):
@@ -13,3 +13,9 @@ class CatalogError(EntraBackupError):
 
 class CatalogOutOfDate(CatalogError):
     """Only changes were offered, but the catalog lacks the snapshot they are relative to."""
+
+
+class CatalogDiskFull(CatalogError, DiskFull):
+    """The file system holding a SQLite catalog is full (the disk-full exit code)."""
+
+    exit_code = DiskFull.exit_code

@@ -36,7 +36,11 @@ class _Bars:
         self.started: dict[str, float] = {}
 
     def callbacks(self) -> BackupProgress:
-        return BackupProgress(self._start, self._read, self._finish)
+        return BackupProgress(self._start, self._read, self._finish, self._warn)
+
+    def _warn(self, text: str) -> None:
+        self.progress.console.print(f"entra-backup: warning: {text}", markup=False,
+                                    highlight=False, soft_wrap=True)
 
     def _start(self, name: str) -> None:
         self.started[name] = time.monotonic()
@@ -99,7 +103,7 @@ def backup(
         typer.echo(f"entra-backup: warning: snapshot {summary.snapshot_id[:8]} is stored, but "
                    f"the catalog was not updated ({summary.catalog}); run 'entra-backup "
                    "reindex'", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(summary.catalog_exit_code or 1)
     if summary.partial:
         reasons: dict[tuple[str, str], list[str]] = {}
         for outcome in summary.types:

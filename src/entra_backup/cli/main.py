@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -15,7 +18,13 @@ from entra_backup import __version__
 from entra_backup.cli import context
 from entra_backup.cli.commands import COMMANDS
 from entra_backup.cli.lazy import lazy_group
-from entra_backup.domain.errors import EntraBackupError, NotText, UnusablePath, UsageError
+from entra_backup.domain.errors import (
+    DiskFull,
+    EntraBackupError,
+    NotText,
+    UnusablePath,
+    UsageError,
+)
 from entra_backup.home import PRIVATE_UMASK
 
 app = typer.Typer(
@@ -92,8 +101,12 @@ def _run(argv: list[str] | None) -> int:
         return fail(f"text that is not valid UTF-8 (in an argument or a file): {exc}",
                     NotText.exit_code)
     except OSError as exc:
-        # The safety net: specific causes get their own checks and messages; a file-system
-        # failure nobody foresaw still ends in one line naming the path and the cause.
+        # The safety net: specific causes get their own checks and messages (the writers
+        # that can fill a disk report DiskFull themselves); a file-system failure nobody
+        # foresaw still ends in one line naming the path and the cause.
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            full = _disk_full(exc)
+            return fail(full.message, full.exit_code)
         return fail(_describe(exc), UnusablePath.exit_code)
     return result if isinstance(result, int) else 0
 
@@ -104,6 +117,28 @@ def _describe(exc: OSError) -> str:
         return cause
     path = os.fsdecode(exc.filename) if isinstance(exc.filename, bytes) else str(exc.filename)
     return f"{path}: {cause}"
+
+
+def _disk_full(exc: OSError) -> DiskFull:
+    """A full disk no writer reported: the file's folder, or, when the error names no
+    file (a failed ``write``), the fuller of the home and TMPDIR."""
+    # Imported here: this runs only on a failure, and --help imports as little as it can.
+    from entra_backup.config import home_dir
+
+    if exc.filename:
+        folders = [Path(os.fsdecode(exc.filename)).absolute().parent]
+    else:
+        folders = [context.current.home or home_dir(), Path(tempfile.gettempdir())]
+    free = {folder: _free(folder) for folder in folders}
+    folder = min(folders, key=lambda item: free[item])
+    return DiskFull(str(folder), doing="writing a file", free=free[folder])
+
+
+def _free(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return sys.maxsize
 
 
 def run() -> None:

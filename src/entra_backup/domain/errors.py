@@ -67,3 +67,32 @@ class EmptyPassphrase(UsageError):
 
 class NotText(UsageError):
     """An argument or a file holds bytes that are not UTF-8 text where text is needed."""
+class DiskFull(EntraBackupError):
+    """A file system ran out of space (or quota) while the product was writing to it.
+
+    Its own exit code, so a script can tell "free some space and run it again" from a
+    partial snapshot (1) or damaged data. The message names the folder and the space.
+    """
+
+    exit_code = 29
+
+    def __init__(self, path: str, *, doing: str, needed: int | None = None,
+                 free: int | None = None) -> None:
+        need = f"needs {format_bytes(needed)}" if needed is not None else "needs more space"
+        have = f", {format_bytes(free)} free" if free is not None else ""
+        super().__init__(f"not enough space in {path}: {doing} {need}{have}; free some space "
+                         "there and run it again")
+        self.path = path
+        self.needed = needed
+        self.free = free
+
+
+def format_bytes(size: int) -> str:
+    """A size for a message: ``512 bytes``, ``3.4 MB`` (decimal units, as ``df -H``)."""
+    if size < 1000:
+        return f"{size} bytes"
+    value, units = float(size) / 1000, ["kB", "MB", "GB", "TB"]
+    while value >= 1000 and len(units) > 1:
+        value /= 1000
+        units.pop(0)
+    return f"{value:.1f} {units[0]}"

@@ -23,7 +23,8 @@ from entra_backup.store.lock import DEFAULT_GRACE, DEFAULT_TTL
 
 SPOOL_PREFIX = "entra-backup-spool-"
 LIVE_PREFIX = "entra-backup-live-"
-_NAME = re.compile(rf"^(?:{SPOOL_PREFIX}|{LIVE_PREFIX})(?:(\d+)-)?")
+VERSIONS_PREFIX = "entra-backup-versions-"
+_NAME = re.compile(rf"^(?:{SPOOL_PREFIX}|{LIVE_PREFIX}|{VERSIONS_PREFIX})(?:(\d+)-)?")
 STALE_AFTER = DEFAULT_TTL + DEFAULT_GRACE
 
 

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from entra_backup.catalog import Catalog, CatalogError
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import DiskFull, EntraBackupError
 from entra_backup.graph.client import GraphClient
 from entra_backup.services import catalog_sync
 from entra_backup.services.backup.scope import BackupScope, resolve
+from entra_backup.services.backup.spool_space import SpoolFull
+from entra_backup.services.backup.temp_space import SpaceCheck, check_temp_space
 from entra_backup.services.backup.type_job import TypeContext, TypeJob, TypeOutcome
 from entra_backup.services.backup.versions import VersionLog
 from entra_backup.store.lock import LockHeld
@@ -50,6 +53,7 @@ class BackupProgress:
     started: Callable[[str], None] = lambda name: None
     read: Callable[[str, int], None] = lambda name, count: None
     finished: Callable[[TypeOutcome], None] = lambda outcome: None
+    warning: Callable[[str], None] = lambda text: None
 
 
 @dataclass
@@ -64,6 +68,8 @@ class BackupSummary:
     seconds: float
     graph: dict[str, float] = field(default_factory=dict)
     catalog: str = "none"
+    catalog_exit_code: int = 0
+    """The exit code a failed catalog update calls for: 1, or the disk-full code."""
 
     @property
     def partial(self) -> bool:
@@ -118,9 +124,11 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
     """Back the tenant up into a new snapshot; see the module docstring."""
     progress = progress or BackupProgress()
     started = time.monotonic()
+    space = _check_temp_space(repo, tenant, full, progress)
     await client.authenticate()
     objects = await resolve(scope, client)
-    log = VersionLog()
+    with _estimating(space):
+        log = VersionLog()
     try:
         try:
             writer = repo.writer(tenant)
@@ -130,7 +138,8 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
         with writer:
             context = TypeContext(client, repo, writer, log, objects, scope.fingerprint(),
                                   full=full, on_read=progress.read)
-            outcomes = await _run_types(context, scope, progress)
+            with _estimating(space):
+                outcomes = await _run_types(context, scope, progress)
             if not any(outcome.status == "ok" for outcome in outcomes):
                 first = next(o for o in outcomes if o.message)
                 raise NothingBackedUp(f"no object type could be read, so no snapshot was "
@@ -139,7 +148,7 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
                             "scope": scope.to_json(),
                             "relationships": _edge_totals(outcomes)}
             snapshot = writer.commit()
-        recorded = "none"
+        recorded, catalog_code = "none", 0
         if catalog is not None:
             try:
                 recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
@@ -148,11 +157,32 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
                 # The snapshot is safe in the repository; the next backup or 'reindex'
                 # brings the catalog up to date.
                 recorded = f"failed: {exc.message}"
+                catalog_code = exc.exit_code if isinstance(exc, DiskFull) else 1
     finally:
         log.close()
     return BackupSummary(tenant, snapshot.id, snapshot.time.isoformat(), outcomes,
                          writer.stats.new_bytes, time.monotonic() - started,
-                         client.counters.as_dict(), recorded)
+                         client.counters.as_dict(), recorded, catalog_code)
+
+
+def _check_temp_space(repo: Repository, tenant: str, full: bool,
+                      progress: BackupProgress) -> SpaceCheck:
+    """Refuse a backup whose spools clearly cannot fit in TMPDIR; warn when tight."""
+    newest = repo.snapshots(tenant)[-1:]
+    objects = newest[0].object_count if newest else None
+    checked = check_temp_space(objects, full=full)
+    if checked.warning:
+        progress.warning(checked.warning)
+    return checked
+
+
+@contextmanager
+def _estimating(space: SpaceCheck) -> Iterator[None]:
+    """A full TMPDIR in the block reported with the space a backup needs there."""
+    try:
+        yield
+    except SpoolFull as exc:
+        raise exc.needing(space.estimate) from exc
 
 
 async def _run_types(context: TypeContext, scope: BackupScope,
@@ -167,4 +197,13 @@ async def _run_types(context: TypeContext, scope: BackupScope,
             return outcome
 
     jobs = [TypeJob(context, object_type) for object_type in scope.object_types()]
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # A type that raised (a full disk, say) ends the run: stop the others before the
+        # writer is closed under them, so the one error is the one reported.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

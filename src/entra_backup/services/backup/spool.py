@@ -6,11 +6,14 @@ overwrite earlier ones, ``<relation>@delta`` slices are unioned per edge id (a l
 for an edge, such as its removal, wins), and ``@removed`` records why an object went
 (``changed``: soft-deleted; ``deleted``: gone for good). The merged objects live in a
 temporary SQLite file, not in memory; most items are new ids and cost one insert.
+
+Bodies are sealed with a throw-away key (``spool_cipher.py``), so a run killed before it
+could delete the file leaves no tenant data in clear; a full ``TMPDIR`` is reported as
+:class:`~entra_backup.domain.errors.DiskFull` (``spool_space.py``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,7 +22,13 @@ from typing import Any
 import orjson
 
 from entra_backup.domain.documents import DELTA_SUFFIX, REMOVED
-from entra_backup.services.leftovers import SPOOL_PREFIX, scratch_prefix
+from entra_backup.services.backup.spool_cipher import SpoolCipher
+from entra_backup.services.backup.spool_space import (
+    create_spool_db,
+    folder_size,
+    reporting_full_disk,
+)
+from entra_backup.services.leftovers import SPOOL_PREFIX
 
 _READ_BATCH = 500
 
@@ -28,16 +37,21 @@ class DeltaSpool:
     """Merged items of one delta round (or one enumeration), keyed by object id."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        # The pid in the name lets a later run tell a dead run's folder from a live one.
-        self._dir = tempfile.TemporaryDirectory(prefix=scratch_prefix(SPOOL_PREFIX),
-                                                dir=directory)
-        self._db = sqlite3.connect(Path(self._dir.name) / "spool.db")
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("CREATE TABLE items (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE removed (id TEXT PRIMARY KEY, reason TEXT NOT NULL)")
+        parent = Path(directory or tempfile.gettempdir())
+        self._dir, self._db = create_spool_db(
+            parent, SPOOL_PREFIX,
+            ("CREATE TABLE items (id TEXT PRIMARY KEY, body BLOB NOT NULL)",
+             "CREATE TABLE removed (id TEXT PRIMARY KEY, reason TEXT NOT NULL)"),
+            lambda: "creating the backup's temporary spool")
+        self._parent = parent
+        self._cipher = SpoolCipher()
         self.items = 0
         self.replays = 0
+
+    @property
+    def folder(self) -> Path:
+        """The spool's own temporary folder (under ``TMPDIR`` unless told otherwise)."""
+        return Path(self._dir.name)
 
     def add(self, item: Mapping[str, Any]) -> None:
         """Merge one item of a page."""
@@ -45,6 +59,14 @@ class DeltaSpool:
         if not isinstance(object_id, str):
             return
         self.items += 1
+        with reporting_full_disk(self._parent, self._growing):
+            self._add(object_id, item)
+
+    def _growing(self) -> str:
+        return (f"the backup's temporary spool ({folder_size(self.folder):,} bytes so far; "
+                "TMPDIR may name a larger folder)")
+
+    def _add(self, object_id: str, item: Mapping[str, Any]) -> None:
         removal = item.get(REMOVED)
         if isinstance(removal, dict):
             self._remove(object_id, str(removal.get("reason", "deleted")))
@@ -52,7 +74,7 @@ class DeltaSpool:
         if self._db.execute("DELETE FROM removed WHERE id = ?", (object_id,)).rowcount:
             self.replays += 1
         inserted = self._db.execute("INSERT OR IGNORE INTO items VALUES (?, ?)",
-                                    (object_id, orjson.dumps(item))).rowcount
+                                    (object_id, self._seal(object_id, item))).rowcount
         if not inserted:
             self.replays += 1
             self._merge(object_id, item)
@@ -64,9 +86,15 @@ class DeltaSpool:
 
     def _merge(self, object_id: str, item: Mapping[str, Any]) -> None:
         row = self._db.execute("SELECT body FROM items WHERE id = ?", (object_id,)).fetchone()
-        merged = merge_items(orjson.loads(row[0]), item)
+        merged = merge_items(self._open(object_id, row[0]), item)
         self._db.execute("UPDATE items SET body = ? WHERE id = ?",
-                         (orjson.dumps(merged), object_id))
+                         (self._seal(object_id, merged), object_id))
+
+    def _seal(self, object_id: str, item: Mapping[str, Any]) -> bytes:
+        return self._cipher.seal(orjson.dumps(item), object_id)
+
+    def _open(self, object_id: str, body: bytes) -> dict[str, Any]:
+        return dict(orjson.loads(self._cipher.open(body, object_id)))
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
@@ -74,7 +102,7 @@ class DeltaSpool:
     def get(self, object_id: str) -> dict[str, Any] | None:
         """One merged item, or None."""
         row = self._db.execute("SELECT body FROM items WHERE id = ?", (object_id,)).fetchone()
-        return None if row is None else dict(orjson.loads(row[0]))
+        return None if row is None else self._open(object_id, row[0])
 
     def merged(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every merged item in id order, read a batch at a time."""
@@ -86,7 +114,7 @@ class DeltaSpool:
             if not rows:
                 return
             for object_id, body in rows:
-                yield object_id, orjson.loads(body)
+                yield object_id, self._open(object_id, body)
             after = rows[-1][0]
 
     def removed(self) -> dict[str, str]:

@@ -3,12 +3,13 @@
 The catalog is told about a snapshot only after the snapshot is durable, so the versions
 seen during the run wait in a temporary SQLite file: per object its type, id, content hash
 and searchable fields (not the whole document). Types read incrementally log only their
-changes and removals.
+changes and removals. The searchable fields (names, user principal names, mail) are
+sealed with the spools' throw-away key scheme (``spool_cipher.py``), so a killed run
+leaves none of them in clear.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,30 +19,41 @@ import orjson
 
 from entra_backup.catalog import ObjectVersion
 from entra_backup.catalog.fields import version_hash
+from entra_backup.services.backup.spool_cipher import SpoolCipher
+from entra_backup.services.backup.spool_space import create_spool_db, reporting_full_disk
+from entra_backup.services.leftovers import VERSIONS_PREFIX
 
 SEARCH_KEYS = ("displayName", "userPrincipalName", "mail", "appId", "lastModifiedDateTime",
                "modifiedDateTime", "createdDateTime")
+
+
+def _describe() -> str:
+    return "the backup's temporary list of versions for the catalog (TMPDIR may name a " \
+        "larger folder)"
 
 
 class VersionLog:
     """Versions and removals per type, in a temporary file."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="entra-backup-versions-")
-        self._db = sqlite3.connect(Path(self._dir.name) / "versions.db")
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("CREATE TABLE versions (type TEXT, id TEXT, hash TEXT, fields BLOB, "
-                         "PRIMARY KEY (type, id))")
-        self._db.execute("CREATE TABLE removed (type TEXT, id TEXT, PRIMARY KEY (type, id))")
+        self._parent = Path(tempfile.gettempdir())
+        self._dir, self._db = create_spool_db(
+            self._parent, VERSIONS_PREFIX,
+            ("CREATE TABLE versions (type TEXT, id TEXT, hash TEXT, fields BLOB, "
+             "PRIMARY KEY (type, id))",
+             "CREATE TABLE removed (type TEXT, id TEXT, PRIMARY KEY (type, id))"),
+            _describe)
+        self._cipher = SpoolCipher()
         self.changes_only: dict[str, bool] = {}
 
     def add(self, type_name: str, object_id: str, document: Mapping[str, Any]) -> str:
         """Log one object's version; return its hash."""
         digest = version_hash(document)
         fields = {key: document[key] for key in SEARCH_KEYS if key in document}
-        self._db.execute("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?)",
-                         (type_name, object_id, digest, orjson.dumps(fields)))
+        sealed = self._cipher.seal(orjson.dumps(fields), f"{type_name}/{object_id}")
+        with reporting_full_disk(self._parent, _describe):
+            self._db.execute("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?)",
+                             (type_name, object_id, digest, sealed))
         return digest
 
     def remove(self, type_name: str, object_ids: Iterable[str]) -> None:
@@ -69,7 +81,8 @@ class VersionLog:
         cursor = self._db.execute("SELECT type, id, hash, fields FROM versions ORDER BY type, id")
         while rows := cursor.fetchmany(1000):
             for type_name, object_id, digest, fields in rows:
-                yield ObjectVersion(type_name, object_id, digest, orjson.loads(fields))
+                plain = self._cipher.open(fields, f"{type_name}/{object_id}")
+                yield ObjectVersion(type_name, object_id, digest, orjson.loads(plain))
 
     def close(self) -> None:
         """Delete the temporary file."""

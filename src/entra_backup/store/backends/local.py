@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from entra_backup.domain.errors import FolderNotEmpty, UnusablePath
+from entra_backup.domain.errors import DiskFull, FolderNotEmpty, UnusablePath
 from entra_backup.store.backends.base import (
     AlreadyExists,
     Backend,
@@ -29,6 +30,12 @@ from entra_backup.store.backends.base import (
 from entra_backup.store.backends.names import check_name, check_prefix, check_range
 
 TEMP_PREFIX = ".tmp-"
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class BackendDiskFull(BackendError, DiskFull):
+    """The repository's file system is full: a backend error with the CLI's disk-full
+    exit code, so callers that handle backend errors still see it as one."""
 
 
 class LocalBackend(Backend):
@@ -52,6 +59,8 @@ class LocalBackend(Backend):
         except FileExistsError:
             raise AlreadyExists(f"{name} exists already") from None
         except OSError as exc:
+            if exc.errno in _FULL:
+                raise self._full(name, len(data)) from exc
             raise _os_error("create", name, exc) from exc
 
     def read(self, name: str) -> bytes:
@@ -113,6 +122,18 @@ class LocalBackend(Backend):
         if any(segment.startswith(TEMP_PREFIX) for segment in name.split("/")):
             raise InvalidName(f"names starting with {TEMP_PREFIX!r} are reserved: {name!r}")
         return self.root / name
+
+    def _full(self, name: str, size: int) -> BackendDiskFull:
+        """The disk-full error for writing ``size`` bytes as ``name`` (the temporary file
+        was removed, so nothing half-written stays)."""
+        try:
+            free: int | None = shutil.disk_usage(self.root).free
+        except OSError:
+            free = None
+        folder, _, file_name = name.rpartition("/")
+        shown = f"{folder}/{file_name[:12]}…" if len(file_name) > 12 else name
+        return BackendDiskFull(str(self.root), doing=f"writing {shown} to the repository",
+                               needed=size, free=free)
 
     def _make_dirs(self, directory: Path) -> None:
         """Create missing directories, fsyncing each parent so the new entry is durable."""
