@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from entra_backup.store.crypto import MASTER_KEY_SIZE, random_bytes
 from entra_backup.store.errors import CorruptFile, RepositoryError, WrongKey, WrongPassphrase
 from entra_backup.store.keys.base import KeyProvider
 from entra_backup.store.keys.base import WrongKey as ProviderWrongKey
+from entra_backup.store.keys.passphrase import KdfTooCostly
 
 KEYS_PREFIX = "keys/"
 _FORMAT_VERSION = 1
@@ -63,6 +65,22 @@ def stored_keys(backend: Backend) -> list[StoredKey]:
     return keys
 
 
+def key_set_fingerprint(backend: Backend) -> str:
+    """SHA-256 over every key file's name and bytes, in name order (no key needed).
+
+    A home pins it: a key file added, removed or altered by anyone but this home changes
+    it, so a key slot slipped in by someone with bucket write access (and, with KMS, only
+    ``kms:Encrypt``) is noticed before any key file is even parsed."""
+    digest = hashlib.sha256(b"entra-backup key set v1\0")
+    for info in sorted(backend.list(KEYS_PREFIX), key=lambda item: item.name):
+        try:
+            data = backend.read(info.name)
+        except NotFound:
+            continue
+        digest.update(info.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[bytes, str]:
     """Return the master key and the name of the copy that opened; raise WrongKey."""
     candidates = [key for key in stored_keys(backend) if key.kind == provider.kind]
@@ -73,6 +91,8 @@ def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[byt
             master_key = provider.unwrap(key.wrapped, context=repo_id)
         except ProviderWrongKey:
             continue
+        except KdfTooCostly as exc:
+            raise KdfTooCostly(f"key {key.name}: {exc}") from exc
         if len(master_key) != MASTER_KEY_SIZE:
             raise CorruptFile(f"key {key.name} holds a master key of the wrong size")
         return master_key, key.name
