@@ -162,8 +162,8 @@ class Repository:
             if name in self._warned:
                 continue
             self._warned.add(name)
-            self.warn(f"index file {name} does not authenticate and is not used ({reason}); "
-                      "'entra-backup check' lists it, 'repair index' rebuilds the index")
+            self.warn(f"{reason}; this index file is not used ('entra-backup check' lists "
+                      "it, 'repair index' rebuilds the index)")
 
     def refresh_index(self) -> None:
         """Reload the index only if index files appeared or went that this process did not
@@ -229,8 +229,8 @@ class Repository:
             if snapshot_id in self._warned:
                 continue
             self._warned.add(snapshot_id)
-            self.warn(f"snapshot {snapshot_id[:8]} does not open and is left out ({reason}); "
-                      "'entra-backup check' names it")
+            self.warn(f"{reason}; snapshot {snapshot_id[:8]} is left out ('entra-backup "
+                      "check' names it)")
         found = [item for item in found if tenant is None or item.tenant == tenant]
         return sorted(found, key=lambda item: (item.time, item.id))
 

@@ -91,8 +91,7 @@ class SeenSnapshots:
         for snapshot_id, entry in record["snapshots"].items():
             if snapshot_id in present:
                 continue
-            reason = (f"no longer authenticates: {unreadable[snapshot_id]}"
-                      if snapshot_id in unreadable else "was deleted")
+            reason = "no longer authenticates" if snapshot_id in unreadable else "was deleted"
             found.append(Gap(snapshot_id, str(entry.get("tenant", "?")),
                              str(entry.get("time", "?")), reason))
         return sorted(found, key=lambda gap: (gap.time, gap.id))
@@ -146,9 +145,9 @@ class SeenSnapshots:
 def _refusal(gaps: list[Gap]) -> str:
     shown = "; ".join(gap.describe() for gap in gaps[:_SHOWN])
     more = f" and {len(gaps) - _SHOWN} more" if len(gaps) > _SHOWN else ""
-    return (f"{len(gaps)} snapshot(s) this home has seen are missing from the repository "
-            f"(deleted or rolled back by someone who can write it?): {shown}{more}; if they "
-            "were removed on purpose, rerun with --accept-missing-snapshots")
+    return (f"{len(gaps)} snapshot(s) this home has seen are gone from the repository or no "
+            f"longer open (deleted or rolled back by someone who can write it?): {shown}{more}; "
+            "if they were removed on purpose, rerun with --accept-missing-snapshots")
 
 
 def _entry(snapshot: Snapshot) -> dict[str, str]:
