@@ -187,3 +187,24 @@ def test_key_set_fingerprint_changes_with_an_added_key_only(backend: LocalBacken
     assert master.key_set_fingerprint(backend) == before
     repo.add_key(passphrase_provider("another passphrase entirely"))
     assert master.key_set_fingerprint(backend) != before
+
+
+def test_a_key_slot_holding_another_master_key_is_skipped_and_named(
+    backend: LocalBackend,
+) -> None:
+    """A slot an attacker wrapped for our provider (with KMS, ``kms:Encrypt`` is enough)
+    around a master key of their own, named to be tried first: it used to be taken, and
+    the config MAC then refused the whole repository."""
+    repo = new_repository(backend)
+    written = write_tenant(repo, users=5, groups=1)
+    wrapped = passphrase_provider().wrap(master.new_master_key(), context=repo.config.repo_id)
+    document = {"version": 1, "kind": "passphrase", "created": "2026-01-01T00:00:00+00:00",
+                "wrapped": base64.b64encode(wrapped).decode()}
+    name = master.KEYS_PREFIX + "0" * 32
+    backend.create(name, json.dumps(document).encode())
+
+    warnings: list[str] = []
+    opened = Repository.open(backend, passphrase_provider(), warn=warnings.append)
+    assert opened.key_name != name
+    assert [s.id for s in opened.snapshots()] == [written.id]
+    assert any(name in line and "another master key" in line for line in warnings), warnings

@@ -30,6 +30,7 @@ from entra_backup.store.damage import DamageMarks, load_damage
 from entra_backup.store.errors import (
     AmbiguousSnapshotId,
     CorruptBlob,
+    CorruptFile,
     IntegrityError,
     ObjectNotFound,
     RepositoryExists,
@@ -117,9 +118,20 @@ class Repository:
              warn: Callable[[str], None] = _quiet) -> Repository:
         """Open an existing repository; raise WrongKey / WrongPassphrase if it does not open."""
         config, mac = cls.read_config(backend)
-        master_key, key_name = master.unlock(backend, key_provider, config.repo_id)
-        keys = RepositoryKeys.derive(master_key, config.repo_id)
-        config.verify(keys, mac)
+        foreign: list[str] = []
+
+        def belongs(key: bytes) -> bool:
+            try:
+                config.verify(RepositoryKeys.derive(key, config.repo_id), mac)
+            except CorruptFile:
+                return False
+            return True
+
+        master_key, key_name = master.unlock(backend, key_provider, config.repo_id,
+                                             belongs=belongs, foreign=foreign)
+        for name in foreign:
+            warn(f"key file {name} opens with this key but holds another master key (added "
+                 "by someone else?); it is ignored")
         return cls(backend, config, master_key, key_name, warn=warn)
 
     @staticmethod
@@ -158,6 +170,10 @@ class Repository:
         self.reader.index = self.loaded_index.index
         self.reader.damaged = {blob: why for (_, blob), why in self.damage.blobs.items()}
         self.manifests = ManifestReader(self._read_structure)
+        for name, reason in sorted(self.damage.unreadable.items()):
+            if name not in self._warned:
+                self._warned.add(name)
+                self.warn(f"{reason}; this damage marker is ignored")
         for name, reason in sorted(self.loaded_index.damaged.items()):
             if name in self._warned:
                 continue

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -81,11 +82,21 @@ def key_set_fingerprint(backend: Backend) -> str:
     return digest.hexdigest()
 
 
-def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[bytes, str]:
-    """Return the master key and the name of the copy that opened; raise WrongKey."""
+def unlock(
+    backend: Backend, provider: KeyProvider, repo_id: bytes,
+    belongs: Callable[[bytes], bool] = lambda _key: True,
+    foreign: list[str] | None = None,
+) -> tuple[bytes, str]:
+    """Return the master key and the name of the copy that opened; raise WrongKey.
+
+    A copy that opens but holds a master key ``belongs`` rejects (one that does not
+    authenticate the repository's config: a key slot someone added with a master key of
+    their own) is skipped and its name appended to ``foreign``; if no other copy opens,
+    CorruptFile says the config does not match."""
     candidates = [key for key in stored_keys(backend) if key.kind == provider.kind]
     if not candidates:
         raise WrongKey(f"the repository has no key of kind {provider.kind!r}")
+    rejected = foreign if foreign is not None else []
     for key in candidates:
         try:
             master_key = provider.unwrap(key.wrapped, context=repo_id)
@@ -95,7 +106,13 @@ def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[byt
             raise KdfTooCostly(f"key {key.name}: {exc}") from exc
         if len(master_key) != MASTER_KEY_SIZE:
             raise CorruptFile(f"key {key.name} holds a master key of the wrong size")
+        if not belongs(master_key):
+            rejected.append(key.name)
+            continue
         return master_key, key.name
+    if rejected:
+        raise CorruptFile(f"the repository config was altered (its MAC does not match the "
+                          f"master key of {', '.join(rejected)})")
     if provider.kind == "passphrase":
         raise WrongPassphrase("wrong passphrase: it opens none of the repository's keys")
     raise WrongKey(f"the {provider.kind} key opens none of the repository's keys")
