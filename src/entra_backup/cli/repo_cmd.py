@@ -135,7 +135,7 @@ def _missing_seen(repo: Repository) -> list[str]:
     """Snapshots this home has seen that the repository no longer gives back."""
     if repo.seen is None:
         return []
-    present, unreadable = repo.unreadable_snapshots()
+    present, unreadable = repo.snapshot_files()
     return [f"snapshot-missing: {gap.id}: seen by this home ({gap.tenant}, {gap.time}) and "
             f"{gap.reason}" for gap in repo.seen.missing(present, unreadable)]
 

@@ -171,15 +171,16 @@ class Repository:
         self.reader.damaged = {blob: why for (_, blob), why in self.damage.blobs.items()}
         self.manifests = ManifestReader(self._read_structure)
         for name, reason in sorted(self.damage.unreadable.items()):
-            if name not in self._warned:
-                self._warned.add(name)
-                self.warn(f"{reason}; this damage marker is ignored")
+            self._warn_once(name, f"{reason}; this damage marker is ignored")
         for name, reason in sorted(self.loaded_index.damaged.items()):
-            if name in self._warned:
-                continue
+            self._warn_once(name, f"{reason}; this index file is not used ('entra-backup "
+                                  "check' lists it, 'repair index' rebuilds the index)")
+
+    def _warn_once(self, name: str, message: str) -> None:
+        """Report a file that does not authenticate, once per process."""
+        if name not in self._warned:
             self._warned.add(name)
-            self.warn(f"{reason}; this index file is not used ('entra-backup check' lists "
-                      "it, 'repair index' rebuilds the index)")
+            self.warn(message)
 
     def refresh_index(self) -> None:
         """Reload the index only if index files appeared or went that this process did not
@@ -242,15 +243,12 @@ class Repository:
         if self.seen is not None:
             self.seen.listed(found, unreadable)
         for snapshot_id, reason in sorted(unreadable.items()):
-            if snapshot_id in self._warned:
-                continue
-            self._warned.add(snapshot_id)
-            self.warn(f"{reason}; snapshot {snapshot_id[:8]} is left out ('entra-backup "
-                      "check' names it)")
+            self._warn_once(snapshot_id, f"{reason}; snapshot {snapshot_id[:8]} is left out "
+                                         "('entra-backup check' names it)")
         found = [item for item in found if tenant is None or item.tenant == tenant]
         return sorted(found, key=lambda item: (item.time, item.id))
 
-    def unreadable_snapshots(self) -> tuple[set[str], dict[str, str]]:
+    def snapshot_files(self) -> tuple[set[str], dict[str, str]]:
         """The ids of the snapshot files that open, and why the others do not (``check``)."""
         found, unreadable = self._list_all()
         return {item.id for item in found}, unreadable
