@@ -147,7 +147,8 @@ def _refusal(gaps: list[Gap]) -> str:
     more = f" and {len(gaps) - _SHOWN} more" if len(gaps) > _SHOWN else ""
     return (f"{len(gaps)} snapshot(s) this home has seen are gone from the repository or no "
             f"longer open (deleted or rolled back by someone who can write it?): {shown}{more}; "
-            "if they were removed on purpose, rerun with --accept-missing-snapshots")
+            "if they were removed on purpose, rerun as 'entra-backup --accept-missing-snapshots "
+            "COMMAND ...'")
 
 
 def _entry(snapshot: Snapshot) -> dict[str, str]:
