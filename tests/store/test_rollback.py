@@ -12,6 +12,7 @@ import base64
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,3 +209,22 @@ def test_a_key_slot_holding_another_master_key_is_skipped_and_named(
     assert opened.key_name != name
     assert [s.id for s in opened.snapshots()] == [written.id]
     assert any(name in line and "another master key" in line for line in warnings), warnings
+
+
+@pytest.mark.parametrize("object_lock", [False, True])
+def test_deleting_the_newest_snapshot_in_an_s3_bucket_is_refused(
+    make_bucket: Any, make_s3_backend: Any, s3_client: Any, record: Path, object_lock: bool
+) -> None:
+    """The same attack through the S3 API; with Object Lock the DELETE only adds a delete
+    marker (the version stays recoverable), but the snapshot still vanishes from listings."""
+    bucket = make_bucket(object_lock=object_lock)
+    backend = make_s3_backend(bucket, prefix="repo")
+    repo = _watched(new_repository(backend), record)
+    older = write_tenant(repo, users=5, groups=1)
+    newer = write_tenant(repo, users=5, groups=1, changed=frozenset({2}))
+    s3_client.delete_object(Bucket=bucket, Key=f"repo/{SNAPSHOT_PREFIX}{newer.id}")
+
+    reopened = _watched(reopen(make_s3_backend(bucket, prefix="repo")), record)
+    with pytest.raises(MissingSnapshots, match=newer.id[:8]):
+        reopened.load_snapshot("latest", "contoso")
+    assert older.id != newer.id
