@@ -11,14 +11,17 @@ from __future__ import annotations
 import base64
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.crypto import RepositoryKeys
 from entra_backup.store.files import SNAPSHOT_PREFIX, content_name
 from entra_backup.store.keys import master
+from entra_backup.store.keys.aws_kms import AwsKmsKeyProvider
 from entra_backup.store.keys.passphrase import MAXIMUM, KdfTooCostly, PassphraseKeyProvider
 from entra_backup.store.repository import Repository
 from entra_backup.store.retention import ForgetResult, delete_snapshots
@@ -228,3 +231,59 @@ def test_deleting_the_newest_snapshot_in_an_s3_bucket_is_refused(
     with pytest.raises(MissingSnapshots, match=newer.id[:8]):
         reopened.load_snapshot("latest", "contoso")
     assert older.id != newer.id
+
+
+@pytest.fixture
+def kms_provider(moto_server: Any) -> Iterator[AwsKmsKeyProvider]:
+    client = moto_server.client("kms")
+    key_id = str(client.create_key(Description="repository key")["KeyMetadata"]["KeyId"])
+    yield AwsKmsKeyProvider(key_id, client=client)
+    client.close()
+
+
+def _kms_slot_of_their_own(backend: LocalBackend, provider: AwsKmsKeyProvider,
+                           *, swap_config: bool) -> bytes:
+    """What ``kms:Encrypt`` alone allows: wrap a master key of the attacker's choosing for
+    this repository (``wrap`` is one Encrypt call), store it as a key file tried first and,
+    optionally, MAC a copy of the config with it."""
+    config, _ = Repository.read_config(backend)
+    theirs = master.new_master_key()
+    document = {"version": 1, "kind": provider.kind, "created": "2026-01-01T00:00:00+00:00",
+                "wrapped": base64.b64encode(provider.wrap(theirs, context=config.repo_id))
+                .decode()}
+    backend.create(master.KEYS_PREFIX + "0" * 32, json.dumps(document).encode())
+    if swap_config:
+        path = backend.root / "config"
+        path.chmod(0o600)
+        path.write_bytes(config.encode(RepositoryKeys.derive(theirs, config.repo_id)))
+    return theirs
+
+
+def test_a_kms_slot_added_with_encrypt_only_is_skipped(
+    backend: LocalBackend, kms_provider: AwsKmsKeyProvider
+) -> None:
+    repo = Repository.init(backend, kms_provider)
+    written = write_tenant(repo, users=5, groups=1)
+    _kms_slot_of_their_own(backend, kms_provider, swap_config=False)
+
+    warnings: list[str] = []
+    opened = Repository.open(backend, kms_provider, warn=warnings.append)
+    assert [s.id for s in opened.snapshots()] == [written.id]
+    assert any("another master key" in line for line in warnings), warnings
+
+
+def test_a_kms_takeover_with_a_forged_snapshot_is_refused_by_the_seen_record(
+    backend: LocalBackend, kms_provider: AwsKmsKeyProvider, record: Path
+) -> None:
+    genuine = write_tenant(_watched(Repository.init(backend, kms_provider), record),
+                           users=5, groups=1)
+    _kms_slot_of_their_own(backend, kms_provider, swap_config=True)
+    forged_repo = Repository.open(backend, kms_provider)
+    with forged_repo.writer("contoso", parent=None) as writer:
+        writer.add("groups", "global-admins", {"id": "global-admins", "members": ["mallory"]})
+        writer.commit()
+
+    # Without the record the forged snapshot would be the tenant's only one, and 'latest'.
+    assert [s.tenant for s in Repository.open(backend, kms_provider).snapshots()] == ["contoso"]
+    with pytest.raises(MissingSnapshots, match=f"{genuine.id[:8]}.*no longer authenticates"):
+        _watched(Repository.open(backend, kms_provider), record).load_snapshot("latest")
