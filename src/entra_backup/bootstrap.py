@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,20 +20,29 @@ from entra_backup.config import (
     load_config,
     load_tenants,
     save_tenants,
+    write_atomically,
 )
 from entra_backup.domain.errors import (
     ConfigurationError,
     EmptyPassphrase,
+    EntraBackupError,
     KeyServiceUnreachable,
     UsageError,
 )
 from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.errors import RepositoryError
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
 from entra_backup.store.keys.keyfile import KeyFileProvider
-from entra_backup.store.keys.passphrase import PassphraseKeyProvider
+from entra_backup.store.keys.master import key_set_fingerprint
+from entra_backup.store.keys.passphrase import KdfTooCostly, PassphraseKeyProvider
 from entra_backup.store.repository import Repository
+from entra_backup.store.seen import SeenSnapshots
+
+SEEN_FOLDER = "seen"
+PIN_HINT = ("if that was done on purpose, run 'entra-backup pin' to accept the repository "
+            "as it is now")
 
 if TYPE_CHECKING:
     from entra_backup.catalog import Catalog
@@ -47,6 +56,24 @@ if TYPE_CHECKING:
 
 class KeyUnavailable(ConfigurationError):
     """The repository key cannot be obtained (no passphrase given, unreadable key file)."""
+
+
+class RepositoryMismatch(EntraBackupError):
+    """The configured location holds another repository than the one this home pinned."""
+
+    exit_code = 32
+
+
+class KeySetChanged(EntraBackupError):
+    """The repository's key files differ from those this home pinned."""
+
+    exit_code = 33
+
+
+class KdfLimitExceeded(EntraBackupError):
+    """A passphrase key file asks for argon2 costs above the accepted maximum."""
+
+    exit_code = 34
 
 
 def _quiet(_message: str) -> None:
@@ -66,6 +93,8 @@ class Workspace:
     passphrase_file: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     warn: Callable[[str], None] = field(default_factory=lambda: _quiet)
+    accept_missing_snapshots: bool = False
+    """Accept (and stop expecting) snapshots this home saw that are now gone."""
     _config: AppConfig | None = None
     _repository: Repository | None = None
 
@@ -155,18 +184,96 @@ class Workspace:
         return PassphraseKeyProvider(self.passphrase())
 
     def open_repository(self) -> Repository:
-        """Open the configured repository with its key (once per workspace)."""
+        """Open the configured repository with its key (once per workspace), after checking
+        that it is the one this home pinned: same id, same key files."""
         if self._repository is None:
-            with key_errors():
-                self._repository = Repository.open(self.backend(), self.key_provider())
+            backend = self.backend()
+            self.check_pin(backend)
+            self._repository = self._open(backend)
         return self._repository
 
     def create_repository(self, config: AppConfig) -> Repository:
         """Create the repository ``config`` names, with a new master key (``init``)."""
         with key_errors():
-            self._repository = Repository.init(make_backend(config.repository, config),
-                                               self.key_provider(config))
+            created = Repository.init(make_backend(config.repository, config),
+                                      self.key_provider(config), warn=self.warn)
+        self._repository = self._watched(created)
         return self._repository
+
+    def check_pin(self, backend: Backend) -> None:
+        """Refuse a repository whose id or key files differ from the pinned ones.
+
+        Runs before any key file is parsed or unwrapped, so a key slot added behind the
+        home's back is never tried (nor its KDF parameters evaluated)."""
+        config = self.config
+        if config.pinned_id is None:
+            return  # a home made before pinning existed: pinned at its next 'tenant add'
+        found = Repository.read_config(backend)[0].repo_id.hex()
+        if found != config.pinned_id:
+            raise RepositoryMismatch(
+                f"the repository at {config.repository} is not the one this home was set up "
+                f"with (its id is {found[:8]}, this home's is {config.pinned_id[:8]}): it "
+                f"may have been swapped; {PIN_HINT}")
+        if config.pinned_key_set and key_set_fingerprint(backend) != config.pinned_key_set:
+            raise KeySetChanged(
+                f"the key files of the repository at {config.repository} changed since this "
+                "home pinned them (a key slot was added, removed or altered outside this "
+                f"home); {PIN_HINT}")
+
+    def pin(self, repo: Repository) -> AppConfig:
+        """Record the repository's id and key set as this home's (init, key changes)."""
+        config = replace(self.config, pinned_id=repo.id,
+                         pinned_key_set=key_set_fingerprint(repo.backend))
+        write_atomically(self.home / CONFIG_NAME, config.to_toml())
+        self._config = config
+        return config
+
+    def repin(self) -> tuple[AppConfig, Repository]:
+        """Open the repository with the key, whatever the pin says, and pin it (``pin``);
+        return the configuration before and the repository."""
+        before = self.config
+        repo = self._open(self.backend())
+        self._repository = repo
+        self.pin(repo)
+        return before, repo
+
+    def add_key(self, provider: KeyProvider) -> str:
+        """Add a wrapped copy of the master key through this home, which re-pins the key
+        set: only key slots added with the current key are accepted."""
+        repo = self.open_repository()
+        with key_errors():
+            name = repo.add_key(provider)
+        self.pin(repo)
+        return name
+
+    def _open(self, backend: Backend) -> Repository:
+        with key_errors():
+            repo = Repository.open(backend, self.key_provider(), warn=self.warn)
+        return self._watched(repo)
+
+    def _watched(self, repo: Repository) -> Repository:
+        """Attach the home's record of the snapshots it has seen in ``repo``."""
+        repo.seen = SeenSnapshots(self.home / SEEN_FOLDER / f"{repo.id}.json",
+                                  accept_missing=self.accept_missing_snapshots,
+                                  warn=self.warn)
+        return repo
+
+    def _pin_unopened(self) -> None:
+        """Pin a home made before pinning existed, from what the repository shows without
+        the key (its id and key files): trust on first use."""
+        if not (self.home / CONFIG_NAME).is_file() or self.config.pinned_id is not None:
+            return
+        try:
+            backend = self.backend()
+            repo_id = Repository.read_config(backend)[0].repo_id.hex()
+            fingerprint = key_set_fingerprint(backend)
+        except (RepositoryError, BackendError) as exc:
+            self.warn(f"the repository could not be pinned now ({exc}); "
+                      "run 'entra-backup pin' later")
+            return
+        config = replace(self.config, pinned_id=repo_id, pinned_key_set=fingerprint)
+        write_atomically(self.home / CONFIG_NAME, config.to_toml())
+        self._config = config
 
     def tenants(self) -> dict[str, TenantRecord]:
         """Registered tenants by name."""
@@ -186,6 +293,7 @@ class Workspace:
         tenants = self.tenants()
         tenants[record.name] = record
         save_tenants(self.home, tenants)
+        self._pin_unopened()
 
     def connection(self, record: TenantRecord) -> TenantConnection:
         """How to reach the tenant's Graph, with its credential resolved now."""
@@ -223,6 +331,8 @@ def key_errors() -> Iterator[None]:
         yield
     except KeyServiceDown as exc:
         raise KeyServiceUnreachable(str(exc)) from exc
+    except KdfTooCostly as exc:
+        raise KdfLimitExceeded(str(exc)) from exc
     except KeyProviderError as exc:
         raise KeyUnavailable(str(exc)) from exc
 

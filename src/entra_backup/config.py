@@ -45,6 +45,11 @@ class AppConfig:
     catalog_url: str | None = None
     object_lock_days: int | None = None
     object_lock_mode: str | None = None
+    pinned_id: str | None = None
+    """The repository id this home was set up with (``[pin] repository_id``)."""
+    pinned_key_set: str | None = None
+    """The fingerprint of the repository's key files when this home last changed or
+    accepted them (``[pin] key_set``)."""
 
     def to_toml(self) -> str:
         """The file's text (strings and whole numbers only, so no TOML writer is needed)."""
@@ -58,6 +63,10 @@ class AppConfig:
                   if value is not None]
         if self.catalog_url is not None:
             lines += ["", "[catalog]", f"url = {json.dumps(self.catalog_url)}"]
+        if self.pinned_id is not None:
+            lines += ["", "# The repository this home uses; 'entra-backup pin' changes it.",
+                      "[pin]", f"repository_id = {json.dumps(self.pinned_id)}",
+                      f"key_set = {json.dumps(self.pinned_key_set or '')}"]
         return "\n".join(lines) + "\n"
 
 
@@ -83,6 +92,7 @@ def load_config(home: Path) -> AppConfig:
     lock_days = repository.get("object_lock_days")
     if lock_days is not None and (not isinstance(lock_days, int) or isinstance(lock_days, bool)):
         raise ConfigurationError(f"{path}: object_lock_days must be a whole number")
+    pinned_id, pinned_key_set = _pin(path, data.get("pin"))
     return AppConfig(
         repository=repository["location"], key_provider=provider,
         key_file=repository.get("key_file"), kms_key_id=repository.get("kms_key_id"),
@@ -90,7 +100,18 @@ def load_config(home: Path) -> AppConfig:
         s3_region=repository.get("s3_region"),
         catalog_url=catalog.get("url") if isinstance(catalog, dict) else None,
         object_lock_days=lock_days, object_lock_mode=repository.get("object_lock_mode"),
+        pinned_id=pinned_id, pinned_key_set=pinned_key_set,
     )
+
+
+def _pin(path: Path, pin: Any) -> tuple[str | None, str | None]:
+    """The ``[pin]`` section: absent in homes made before pinning existed."""
+    if pin is None:
+        return None, None
+    if (not isinstance(pin, dict) or not isinstance(pin.get("repository_id"), str)
+            or not isinstance(pin.get("key_set", ""), str)):
+        raise ConfigurationError(f"{path}: [pin] needs repository_id and key_set strings")
+    return pin["repository_id"], pin.get("key_set") or None
 
 
 def write_atomically(path: Path, text: str) -> None:

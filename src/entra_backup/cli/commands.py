@@ -54,6 +54,9 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("key", f"{_CLI}.key_cmd:app", "The repository's keys."),
     LazyCommand("reindex", f"{_CLI}.repo_cmd:reindex",
                 "Rebuild the catalog from the repository alone."),
+    LazyCommand("pin", f"{_CLI}.repo_cmd:pin",
+                "Accept the repository at the configured location as this home's: its id "
+                "and key set."),
     LazyCommand("repair", f"{_CLI}.repair_cmd:app", "Repair a damaged repository (see 'check')."),
     LazyCommand("unlock", f"{_CLI}.repair_cmd:unlock",
                 "Remove a stale repository lock (its holder died on this host, or its lease "

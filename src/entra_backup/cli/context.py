@@ -19,6 +19,7 @@ class Invocation:
 
     home: Path | None = None
     passphrase_file: Path | None = None
+    accept_missing_snapshots: bool = False
 
 
 current = Invocation()
@@ -33,7 +34,7 @@ def workspace() -> Workspace:
     from entra_backup.config import home_dir
 
     space = Workspace(current.home or home_dir(), passphrase_file=current.passphrase_file,
-                      warn=warn)
+                      warn=warn, accept_missing_snapshots=current.accept_missing_snapshots)
     space.secure_home()
     return space
 

@@ -46,13 +46,17 @@ def _root(
     passphrase_file: Path | None = typer.Option(
         None, "--passphrase-file", help="File holding the repository passphrase "
         "(default: ENTRA_BACKUP_PASSPHRASE)."),
+    accept_missing_snapshots: bool = typer.Option(
+        False, "--accept-missing-snapshots", help="Accept that snapshots this home has "
+        "seen are gone from the repository (deleted on purpose elsewhere) and stop "
+        "expecting them; without it such a repository is refused as rolled back."),
 ) -> None:
     # A str, not a Path: Path("") is the current folder, and an empty --home (an unset
     # shell variable) must not turn the working directory into a home.
     if home is not None and not home.strip():
         raise UsageError("--home is empty: give the home folder's path")
     context.current = context.Invocation(None if home is None else Path(home),
-                                         passphrase_file)
+                                         passphrase_file, accept_missing_snapshots)
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)

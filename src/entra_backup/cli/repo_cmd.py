@@ -23,6 +23,8 @@ from entra_backup.store.errors import CheckFailed
 from entra_backup.store.files import CONFIG_NAME as REPOSITORY_CONFIG
 from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.keyfile import KeyFileProvider
+from entra_backup.store.keys.master import stored_keys
+from entra_backup.store.repository import Repository
 
 MIN_PASSPHRASE_LENGTH = 12
 
@@ -45,7 +47,14 @@ def init(
         "(nobody can delete before the date)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create the repository (encrypted with a new master key) and the configuration."""
+    """Create the repository (encrypted with a new master key) and the configuration.
+
+    The home pins the repository it creates (its id and key files): a repository swapped
+    in at the same location, or a key file added behind the home's back, is refused later
+    (see 'entra-backup pin'). For S3, a bucket with Object Lock and --object-lock-days is
+    recommended: without it, whoever holds the bucket credentials can delete every
+    snapshot (this home notices a deleted snapshot, but cannot bring it back).
+    """
     space = workspace()
     if (space.home / CONFIG_NAME).exists():
         raise UsageError(f"{space.home / CONFIG_NAME} exists already: this home is "
@@ -82,6 +91,7 @@ def init(
             raise UsageError(str(exc)) from exc
     created = space.create_repository(config)
     write_atomically(space.home / CONFIG_NAME, config.to_toml())
+    space.pin(created)
     space.open_catalog().close()
     result = {"repository": location, "id": created.id, "key_provider": key_provider,
               "home": str(space.home.resolve()), "catalog": space.catalog_url(),
@@ -92,6 +102,42 @@ def init(
     else:
         typer.echo(f"Created repository {created.id[:8]} at {location} "
                    f"({key_provider} key).\nNext: entra-backup tenant add NAME ...")
+
+
+def pin(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Accept the repository at the configured location as this home's: its id and key set.
+
+    Needed only after the repository was moved, restored from a copy or re-keyed on
+    purpose, which otherwise are refused as a swapped repository or a key slot added
+    behind this home's back. The key must open the repository. Check the key files listed
+    before relying on it: each of them opens the repository.
+    """
+    space = workspace()
+    before, repo = space.repin()
+    after = space.config
+    keys = [{"name": key.name, "kind": key.kind, "created": key.created}
+            for key in stored_keys(repo.backend)]
+    result = {"repository": after.repository, "id": repo.id, "key_set": after.pinned_key_set,
+              "previous": {"id": before.pinned_id, "key_set": before.pinned_key_set},
+              "changed": (before.pinned_id, before.pinned_key_set)
+              != (after.pinned_id, after.pinned_key_set), "keys": keys}
+    if json_output:
+        print_json(result)
+        return
+    typer.echo(f"Pinned repository {repo.id[:8]} at {after.repository} with "
+               f"{plural(len(keys), 'key file')}"
+               + ("." if result["changed"] else " (unchanged)."))
+    for key in keys:
+        typer.echo(f"  {key['name']}  {key['kind']}  created {key['created']}")
+
+
+def _missing_seen(repo: Repository) -> list[str]:
+    """Snapshots this home has seen that the repository no longer gives back."""
+    if repo.seen is None:
+        return []
+    present, unreadable = repo.snapshot_files()
+    return [f"snapshot-missing: {gap.id}: seen by this home ({gap.tenant}, {gap.time}) and "
+            f"{gap.reason}" for gap in repo.seen.missing(present, unreadable)]
 
 
 def _check_new_passphrase(text: str) -> None:
@@ -121,8 +167,10 @@ def check(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Verify the repository's structure (and, with --read-data, every stored byte)."""
-    report = check_repository(workspace().open_repository(), read_data=read_data)
+    repo = workspace().open_repository()
+    report = check_repository(repo, read_data=read_data)
     problems = [f"{p.kind}: {p.item}: {p.message}" for p in report.problems]
+    problems += _missing_seen(repo)
     warnings = [f"{p.kind}: {p.item}: {p.message}" for p in report.warnings]
     warnings += [f"scratch-leftover: {folder}: left by a run that died (the next backup or "
                  "restore removes it)" for folder in stale_scratch()]

@@ -30,6 +30,7 @@ from entra_backup.store.damage import DamageMarks, load_damage
 from entra_backup.store.errors import (
     AmbiguousSnapshotId,
     CorruptBlob,
+    CorruptFile,
     IntegrityError,
     ObjectNotFound,
     RepositoryExists,
@@ -50,6 +51,7 @@ from entra_backup.store.keys.base import KeyProvider
 from entra_backup.store.lock import RepositoryLock
 from entra_backup.store.manifest import ManifestReader
 from entra_backup.store.reader import BlobReader
+from entra_backup.store.seen import SeenSnapshots
 from entra_backup.store.sink import DEFAULT_INDEX_EVERY
 from entra_backup.store.snapshot import Snapshot, TypeEntry
 from entra_backup.store.sorter import DEFAULT_BUFFER, EntrySorter
@@ -59,13 +61,24 @@ _READ_BATCH = 1000
 _STORAGE_KEY = 64 + 12
 
 
+def _quiet(_message: str) -> None:
+    """The default for warnings: a repository used as a library prints nothing."""
+
+
 class Repository:
     """An opened (unlocked) repository."""
 
     def __init__(
-        self, backend: Backend, config: RepositoryConfig, master_key: bytes, key_name: str
+        self, backend: Backend, config: RepositoryConfig, master_key: bytes, key_name: str,
+        *, warn: Callable[[str], None] = _quiet,
     ) -> None:
         self.backend = backend
+        self.warn = warn
+        """Where files that do not authenticate are reported (they are never used)."""
+        self._warned: set[str] = set()
+        self.seen: SeenSnapshots | None = None
+        """The home's record of this repository's snapshots; set, every full listing is
+        compared with it (a deleted or rolled-back snapshot is refused)."""
         self.config = config
         self._master_key = master_key
         self.keys = RepositoryKeys.derive(master_key, config.repo_id)
@@ -84,7 +97,8 @@ class Repository:
 
     @classmethod
     def init(
-        cls, backend: Backend, key_provider: KeyProvider, *, pack_size: int = DEFAULT_PACK_SIZE
+        cls, backend: Backend, key_provider: KeyProvider, *, pack_size: int = DEFAULT_PACK_SIZE,
+        warn: Callable[[str], None] = _quiet,
     ) -> Repository:
         """Create a new repository with a fresh master key wrapped by ``key_provider``."""
         if backend.exists(CONFIG_NAME):
@@ -97,19 +111,36 @@ class Repository:
         )
         key_name = master.add_key(backend, key_provider, master_key, repo_id)
         backend.create(CONFIG_NAME, config.encode(keys))
-        return cls(backend, config, master_key, key_name)
+        return cls(backend, config, master_key, key_name, warn=warn)
 
     @classmethod
-    def open(cls, backend: Backend, key_provider: KeyProvider) -> Repository:
+    def open(cls, backend: Backend, key_provider: KeyProvider, *,
+             warn: Callable[[str], None] = _quiet) -> Repository:
         """Open an existing repository; raise WrongKey / WrongPassphrase if it does not open."""
+        config, mac = cls.read_config(backend)
+        foreign: list[str] = []
+
+        def belongs(key: bytes) -> bool:
+            try:
+                config.verify(RepositoryKeys.derive(key, config.repo_id), mac)
+            except CorruptFile:
+                return False
+            return True
+
+        master_key, key_name = master.unlock(backend, key_provider, config.repo_id,
+                                             belongs=belongs, foreign=foreign)
+        for name in foreign:
+            warn(f"key file {name} opens with this key but holds another master key (added "
+                 "by someone else?); it is ignored")
+        return cls(backend, config, master_key, key_name, warn=warn)
+
+    @staticmethod
+    def read_config(backend: Backend) -> tuple[RepositoryConfig, bytes]:
+        """The config file and its MAC, not yet verified (no key needed)."""
         try:
-            config, mac = decode_config(backend.read(CONFIG_NAME))
+            return decode_config(backend.read(CONFIG_NAME))
         except NotFound as exc:
             raise RepositoryNotFound("no repository here (the config file is missing)") from exc
-        master_key, key_name = master.unlock(backend, key_provider, config.repo_id)
-        keys = RepositoryKeys.derive(master_key, config.repo_id)
-        config.verify(keys, mac)
-        return cls(backend, config, master_key, key_name)
 
     @property
     def id(self) -> str:
@@ -139,6 +170,17 @@ class Repository:
         self.reader.index = self.loaded_index.index
         self.reader.damaged = {blob: why for (_, blob), why in self.damage.blobs.items()}
         self.manifests = ManifestReader(self._read_structure)
+        for name, reason in sorted(self.damage.unreadable.items()):
+            self._warn_once(name, f"{reason}; this damage marker is ignored")
+        for name, reason in sorted(self.loaded_index.damaged.items()):
+            self._warn_once(name, f"{reason}; this index file is not used ('entra-backup "
+                                  "check' lists it, 'repair index' rebuilds the index)")
+
+    def _warn_once(self, name: str, message: str) -> None:
+        """Report a file that does not authenticate, once per process."""
+        if name not in self._warned:
+            self._warned.add(name)
+            self.warn(message)
 
     def refresh_index(self) -> None:
         """Reload the index only if index files appeared or went that this process did not
@@ -192,16 +234,36 @@ class Repository:
                       for info in self.backend.list(SNAPSHOT_PREFIX))
 
     def snapshots(self, tenant: str | None = None) -> list[Snapshot]:
-        """Readable snapshots (of one tenant if given), oldest first; damaged ones skipped."""
-        found = []
+        """Readable snapshots (of one tenant if given), oldest first.
+
+        A snapshot file that does not open is never used: it is reported through ``warn``,
+        and refused (MissingSnapshots) if the home's record says it was good before, as is a
+        remembered snapshot that is gone."""
+        found, unreadable = self._list_all()
+        if self.seen is not None:
+            self.seen.listed(found, unreadable)
+        for snapshot_id, reason in sorted(unreadable.items()):
+            self._warn_once(snapshot_id, f"{reason}; snapshot {snapshot_id[:8]} is left out "
+                                         "('entra-backup check' names it)")
+        found = [item for item in found if tenant is None or item.tenant == tenant]
+        return sorted(found, key=lambda item: (item.time, item.id))
+
+    def snapshot_files(self) -> tuple[set[str], dict[str, str]]:
+        """The ids of the snapshot files that open, and why the others do not (``check``)."""
+        found, unreadable = self._list_all()
+        return {item.id for item in found}, unreadable
+
+    def _list_all(self) -> tuple[list[Snapshot], dict[str, str]]:
+        found: list[Snapshot] = []
+        unreadable: dict[str, str] = {}
         for snapshot_id in self.snapshot_ids():
             try:
-                snapshot = self._load(snapshot_id)
-            except (IntegrityError, SnapshotNotFound):
-                continue
-            if tenant is None or snapshot.tenant == tenant:
-                found.append(snapshot)
-        return sorted(found, key=lambda item: (item.time, item.id))
+                found.append(self._load(snapshot_id))
+            except SnapshotNotFound:
+                continue  # deleted between listing and reading: absent, like before
+            except IntegrityError as exc:
+                unreadable[snapshot_id] = exc.message
+        return found, unreadable
 
     def load_snapshot(self, reference: str, tenant: str | None = None) -> Snapshot:
         """A snapshot by id, unique id prefix or ``latest`` (of ``tenant`` if given)."""
@@ -235,12 +297,17 @@ class Repository:
             return None
 
     def remember_snapshot(self, snapshot: Snapshot) -> None:
-        """Cache a snapshot this process has just written."""
+        """Cache (and record in the home) a snapshot this process has just written."""
         self._snapshots[snapshot.id] = snapshot
+        if self.seen is not None:
+            self.seen.written(snapshot)
 
     def forget_cached(self, snapshot_id: str) -> None:
-        """Drop a snapshot from the cache (after it was deleted)."""
+        """Drop a snapshot from the cache (after it was deleted on purpose: the home's
+        record then stops expecting it)."""
         self._snapshots.pop(snapshot_id, None)
+        if self.seen is not None:
+            self.seen.removed(snapshot_id)
 
     def object_ids(self, snapshot: Snapshot, type_name: str) -> Iterator[str]:
         """The ids of a type's objects in id order."""

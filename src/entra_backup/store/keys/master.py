@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +20,7 @@ from entra_backup.store.crypto import MASTER_KEY_SIZE, random_bytes
 from entra_backup.store.errors import CorruptFile, RepositoryError, WrongKey, WrongPassphrase
 from entra_backup.store.keys.base import KeyProvider
 from entra_backup.store.keys.base import WrongKey as ProviderWrongKey
+from entra_backup.store.keys.passphrase import KdfTooCostly
 
 KEYS_PREFIX = "keys/"
 _FORMAT_VERSION = 1
@@ -63,19 +66,53 @@ def stored_keys(backend: Backend) -> list[StoredKey]:
     return keys
 
 
-def unlock(backend: Backend, provider: KeyProvider, repo_id: bytes) -> tuple[bytes, str]:
-    """Return the master key and the name of the copy that opened; raise WrongKey."""
+def key_set_fingerprint(backend: Backend) -> str:
+    """SHA-256 over every key file's name and bytes, in name order (no key needed).
+
+    A home pins it: a key file added, removed or altered by anyone but this home changes
+    it, so a key slot slipped in by someone with bucket write access (and, with KMS, only
+    ``kms:Encrypt``) is noticed before any key file is even parsed."""
+    digest = hashlib.sha256(b"entra-backup key set v1\0")
+    for info in sorted(backend.list(KEYS_PREFIX), key=lambda item: item.name):
+        try:
+            data = backend.read(info.name)
+        except NotFound:
+            continue
+        digest.update(info.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def unlock(
+    backend: Backend, provider: KeyProvider, repo_id: bytes,
+    belongs: Callable[[bytes], bool] = lambda _key: True,
+    foreign: list[str] | None = None,
+) -> tuple[bytes, str]:
+    """Return the master key and the name of the copy that opened; raise WrongKey.
+
+    A copy that opens but holds a master key ``belongs`` rejects (one that does not
+    authenticate the repository's config: a key slot someone added with a master key of
+    their own) is skipped and its name appended to ``foreign``; if no other copy opens,
+    CorruptFile says the config does not match."""
     candidates = [key for key in stored_keys(backend) if key.kind == provider.kind]
     if not candidates:
         raise WrongKey(f"the repository has no key of kind {provider.kind!r}")
+    rejected = foreign if foreign is not None else []
     for key in candidates:
         try:
             master_key = provider.unwrap(key.wrapped, context=repo_id)
         except ProviderWrongKey:
             continue
+        except KdfTooCostly as exc:
+            raise KdfTooCostly(f"key {key.name}: {exc}") from exc
         if len(master_key) != MASTER_KEY_SIZE:
             raise CorruptFile(f"key {key.name} holds a master key of the wrong size")
+        if not belongs(master_key):
+            rejected.append(key.name)
+            continue
         return master_key, key.name
+    if rejected:
+        raise CorruptFile(f"the repository config was altered (its MAC does not match the "
+                          f"master key of {', '.join(rejected)})")
     if provider.kind == "passphrase":
         raise WrongPassphrase("wrong passphrase: it opens none of the repository's keys")
     raise WrongKey(f"the {provider.kind} key opens none of the repository's keys")

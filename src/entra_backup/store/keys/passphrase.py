@@ -4,7 +4,10 @@ The wrapped blob is JSON: the KDF name and parameters, a random salt, and the ma
 sealed with AES-256-GCM under the argon2id output, with the repository id as associated
 data. Parameters below :data:`MINIMUM` are refused, both when wrapping and when
 unwrapping, unless :func:`allow_weak_kdf_for_tests` was called inside a test run: weak
-parameters keep a test suite fast and are useless anywhere else.
+parameters keep a test suite fast and are useless anywhere else. Parameters above
+:data:`MAXIMUM` are refused too (:class:`KdfTooCostly`): they are read from a key file
+anyone with write access to the repository can add, and argon2 would otherwise try to
+allocate whatever memory such a file asks for.
 """
 
 from __future__ import annotations
@@ -44,11 +47,24 @@ class KdfParams:
         return self.time_cost < other.time_cost or self.memory_kib < other.memory_kib
 
 
+    def exceeds(self, other: KdfParams) -> bool:
+        """Whether any cost is above ``other``'s."""
+        return (self.time_cost > other.time_cost or self.memory_kib > other.memory_kib
+                or self.parallelism > other.parallelism)
+
+
 DEFAULT = KdfParams()
 MINIMUM = KdfParams(time_cost=2, memory_kib=19 * 1024, parallelism=1)
+MAXIMUM = KdfParams(time_cost=64, memory_kib=4 * 1024 * 1024, parallelism=16)
+"""4 GiB, 64 passes, 16 lanes: far above any sensible setting (the default is 64 MiB,
+3 passes, 2 lanes), low enough that a hostile key file cannot exhaust the host."""
 WEAK_FOR_TESTS = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 
 _weak_allowed = False
+
+
+class KdfTooCostly(KeyProviderError):
+    """A passphrase key asks for argon2 costs above :data:`MAXIMUM`."""
 
 
 def allow_weak_kdf_for_tests() -> None:
@@ -68,6 +84,7 @@ class PassphraseKeyProvider(KeyProvider):
         if not passphrase:
             raise KeyProviderError("the passphrase is empty")
         _refuse_weak(params)
+        _refuse_costly(params)
         self._passphrase = passphrase.encode("utf-8")
         self.params = params
 
@@ -89,6 +106,7 @@ class PassphraseKeyProvider(KeyProvider):
     def unwrap(self, wrapped: bytes, *, context: bytes) -> bytes:
         """Recover the master key; raise WrongKey if the passphrase does not open it."""
         params, salt, sealed = _parse(wrapped)
+        _refuse_costly(params)
         _refuse_weak(params)
         try:
             return unwrap_with_key(self._derive(salt, params), sealed, context)
@@ -112,6 +130,16 @@ def _refuse_weak(params: KdfParams) -> None:
         raise KeyProviderError(
             f"passphrase KDF parameters {params} are below the minimum {MINIMUM}"
         )
+
+
+def _refuse_costly(params: KdfParams) -> None:
+    if params.exceeds(MAXIMUM) or min(params.time_cost, params.memory_kib,
+                                      params.parallelism) < 1:
+        raise KdfTooCostly(
+            f"passphrase key asks for argon2id with {params.memory_kib} KiB, "
+            f"{params.time_cost} passes and {params.parallelism} lanes, outside the "
+            f"accepted range (at most {MAXIMUM.memory_kib} KiB, {MAXIMUM.time_cost} passes, "
+            f"{MAXIMUM.parallelism} lanes)")
 
 
 def _parse(wrapped: bytes) -> tuple[KdfParams, bytes, bytes]:
