@@ -156,11 +156,11 @@ def test_check_of_one_snapshot_speaks_in_the_singular(home: Home) -> None:
     assert "snapshot(s)" not in result.out and "pack(s)" not in result.out
 
 
-def test_a_restore_estimate_below_a_second_says_under_1_s(home: Home) -> None:
+def test_a_restore_with_nothing_to_do_says_so_and_never_at_least_0_s(home: Home) -> None:
     result = home.nothing_to_restore
     assert result.code == 0, str(result)
     words = " ".join(result.out.split())
-    assert "estimated duration under 1 s." in words, result.out
+    assert "Nothing to restore: the tenant matches the snapshot" in words, result.out
     assert "at least 0 s" not in words
 
 
