@@ -9,6 +9,7 @@ earlier versions (or by a hand-run ``mkdir``).
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,7 @@ from entra_backup.domain.errors import UnusablePath
 PRIVATE_UMASK = 0o077
 PRIVATE_FOLDER = 0o700
 _OTHERS = 0o077
+_WRITABLE_BY_OTHERS = 0o022
 
 
 def create_private_folder(folder: Path) -> None:
@@ -33,9 +35,22 @@ def create_private_folder(folder: Path) -> None:
 
 
 def check_folder(folder: Path) -> None:
-    """Refuse a path that exists but is not a folder (``--home FILE``)."""
+    """Refuse a path that exists but is not a folder (``--home FILE``), and a home that
+    someone else owns or may write: whoever can write it can replace its configuration,
+    its key file or its pin, so tightening it afterwards would come too late."""
     if folder.exists() and not folder.is_dir():
         raise UnusablePath(f"the home {folder} is a file, not a folder")
+    try:
+        status = folder.stat()
+    except OSError:
+        return  # not there yet (init creates it private) or unreadable: said when used
+    if status.st_uid != os.geteuid():
+        raise UnusablePath(f"the home {folder} belongs to user id {status.st_uid}, not to "
+                           "you: use a home of your own (--home or ENTRA_BACKUP_HOME)")
+    if stat.S_IMODE(status.st_mode) & _WRITABLE_BY_OTHERS:
+        raise UnusablePath(f"the home {folder} may be written by other users, who could "
+                           "have changed its configuration or keys: check its contents, "
+                           f"then run 'chmod 700 {folder}'")
 
 
 def tighten(folder: Path, extra_files: Iterable[Path] = ()) -> list[Path]:

@@ -41,3 +41,19 @@ def test_a_postgresql_catalog_is_probed_then_gated(postgres: PostgresServer, tmp
     assert cli.json("reindex") == {"snapshots": 0}
     wrong = cli.with_env(**{PASSPHRASE_VARIABLE: "not the passphrase"})
     assert_one_line_error(wrong.run("reindex"), 21, contains=("wrong passphrase",))
+
+
+def test_init_never_prints_the_catalog_password(postgres: PostgresServer, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    admin = postgres.url().replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE password_catalog")
+    # The test server trusts loopback, so the password is carried but never checked.
+    url = postgres.url("password_catalog").replace(f"//{postgres.user}@",
+                                                   f"//{postgres.user}:s3cret-pw@")
+    cli = Cli.for_home(tmp_path / "home", capsys=capsys)
+    created = cli.run("init", "--catalog-url", url, "--json")
+    assert created.code == 0, str(created)
+    assert "s3cret-pw" not in created.out
+    assert created.json()["catalog"].startswith("postgresql+psycopg://")
+    assert "PGPASSWORD" in created.err  # the warning to keep it out of config.toml

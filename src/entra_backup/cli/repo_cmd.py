@@ -8,7 +8,7 @@ import typer
 
 from entra_backup.bootstrap import make_backend, object_lock_settings, require_object_lock
 from entra_backup.catalog import reindex as rebuild
-from entra_backup.catalog.engine import parse_url
+from entra_backup.catalog.engine import parse_url, safe_url
 from entra_backup.catalog.engine import probe as probe_catalog
 from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.cli.render import plural
@@ -94,7 +94,8 @@ def init(
     space.pin(created)
     space.open_catalog().close()
     result = {"repository": location, "id": created.id, "key_provider": key_provider,
-              "home": str(space.home.resolve()), "catalog": space.catalog_url(),
+              "home": str(space.home.resolve()),
+              "catalog": safe_url(parse_url(space.catalog_url())),
               "object_lock": None if object_lock_days is None else
               {"days": object_lock_days, "mode": object_lock_mode}}
     if json_output:
