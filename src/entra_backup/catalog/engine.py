@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 
-from entra_backup.catalog.errors import CatalogError
+from entra_backup.catalog.errors import CatalogDamaged, CatalogError
 
 _IMMEDIATE = "catalog_immediate"
 _BUSY_TIMEOUT_S = 30.0
 _WAL_RETRY_S = 0.02
 _PG_CONNECT_TIMEOUT_S = 5
+# SQLite's words for a file whose bytes are not (or no longer) a database: no retry or
+# wait can help, only rebuilding from the repository (docs/catalog.md).
+_DAMAGE_SIGNS = ("file is not a database", "database disk image is malformed")
 
 
 def parse_url(url: str | URL) -> URL:
@@ -147,12 +150,18 @@ def translate_errors(url: URL) -> Iterator[None]:
     """Turn driver errors into CatalogError naming the database."""
     try:
         yield
-    except exc.OperationalError as error:
-        raise CatalogError(
-            f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}"
-        ) from error
     except exc.DBAPIError as error:
-        raise CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}") from error
+        if any(sign in _reason(error) for sign in _DAMAGE_SIGNS):
+            raise CatalogDamaged(
+                f"catalog database {safe_url(url)} is damaged: {_reason(error)}") from error
+        raise _translated(url, error) from error
+
+
+def _translated(url: URL, error: exc.DBAPIError) -> CatalogError:
+    if isinstance(error, exc.OperationalError):
+        return CatalogError(
+            f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}")
+    return CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}")
 
 
 def _reason(error: exc.DBAPIError) -> str:

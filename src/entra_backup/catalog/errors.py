@@ -13,3 +13,13 @@ class CatalogError(EntraBackupError):
 
 class CatalogOutOfDate(CatalogError):
     """Only changes were offered, but the catalog lacks the snapshot they are relative to."""
+
+
+class CatalogDamaged(CatalogError):
+    """The catalog database file is not a database, or its pages are malformed.
+
+    Only SQLite reports this; the workspace moves such a file aside and rebuilds the
+    catalog from the repository, so it reaches the user only when that is impossible.
+    """
+
+    exit_code = 29

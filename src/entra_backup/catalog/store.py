@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.engine import URL
@@ -34,7 +36,10 @@ from entra_backup.catalog.queries import versions_at as _versions_at
 from entra_backup.catalog.recorder import BATCH, record_snapshot
 from entra_backup.catalog.records import ObjectVersion, SnapshotInfo, VersionChange, VersionRow
 from entra_backup.catalog.schema import upgrade_to_head
+from entra_backup.catalog.sqlite_files import database_path, remove, swap_in
 from entra_backup.catalog.textsearch import Mode
+
+T = TypeVar("T")
 
 
 class Catalog:
@@ -140,6 +145,30 @@ class Catalog:
                 connection.exec_driver_sql("DELETE FROM deleted_fts")
             for table in (search_terms, staged_versions, object_versions, snapshots, tenants):
                 connection.execute(delete(table))
+
+    def rebuild(self, fill: Callable[[Catalog], T]) -> T:
+        """Build a new catalog with ``fill`` and put it in place of this one when it returns.
+
+        A SQLite catalog is built in a new file beside the old one and swapped in only at
+        the end, so a rebuild that fails half-way leaves the old catalog answering. A
+        PostgreSQL (or in-memory) catalog is emptied and filled in place.
+        """
+        path = database_path(self._engine.url)
+        if path is None:
+            self.clear()
+            return fill(self)
+        building = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
+        remove(building)
+        try:
+            with Catalog.open(self._engine.url.set(database=str(building))) as fresh:
+                result = fill(fresh)
+        except BaseException:
+            remove(building)
+            raise
+        self._engine.dispose()
+        swap_in(building, path)
+        self._engine = make_engine(self._engine.url)
+        return result
 
     def ping(self) -> None:
         """Raise CatalogError unless the database answers."""

@@ -80,6 +80,10 @@ class Repository:
         self._index_names: set[str] = set()
         self.damage = DamageMarks()
         """Locations ``check --read-data`` marked damaged; left out of the index."""
+        self.warn: Callable[[str], None] = _quiet
+        """Told, once per file, of a snapshot file that listing leaves out (the CLI prints
+        it), so a damaged newest snapshot never silently turns 'latest' into an older one."""
+        self._unreadable_told: set[str] = set()
         self.reload_index()
 
     @classmethod
@@ -197,11 +201,22 @@ class Repository:
         for snapshot_id in self.snapshot_ids():
             try:
                 snapshot = self._load(snapshot_id)
-            except (IntegrityError, SnapshotNotFound):
+            except IntegrityError as exc:
+                self._tell_unreadable(snapshot_id, exc)
                 continue
+            except SnapshotNotFound:
+                continue  # deleted since the listing (forget)
             if tenant is None or snapshot.tenant == tenant:
                 found.append(snapshot)
         return sorted(found, key=lambda item: (item.time, item.id))
+
+    def _tell_unreadable(self, snapshot_id: str, error: IntegrityError) -> None:
+        if snapshot_id in self._unreadable_told:
+            return
+        self._unreadable_told.add(snapshot_id)
+        self.warn(f"snapshot file {SNAPSHOT_PREFIX}{snapshot_id} cannot be read ({error}); it "
+                  "is left out of snapshot lists and 'latest' (which may therefore not be the "
+                  "newest file); 'entra-backup check' has details")
 
     def load_snapshot(self, reference: str, tenant: str | None = None) -> Snapshot:
         """A snapshot by id, unique id prefix or ``latest`` (of ``tenant`` if given)."""
@@ -327,6 +342,10 @@ class Repository:
             snapshots = self.snapshots(tenant)
             return snapshots[-1] if snapshots else None
         return self.load_snapshot(parent, tenant)
+
+
+def _quiet(_message: str) -> None:
+    """The default warning channel: a repository used as a library prints nothing."""
 
 
 def _as_document(plaintext: bytes, blob_id: bytes) -> dict[str, Any]:
