@@ -20,7 +20,7 @@ from entra_backup.catalog import (
 )
 from entra_backup.catalog.fields import version_hash
 from entra_backup.domain.object_types import names
-from entra_backup.store.errors import IntegrityError, SnapshotNotFound
+from entra_backup.store.errors import CorruptBlob, IntegrityError, SnapshotNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
 
@@ -75,11 +75,14 @@ class RepositorySource:
                 done.add(object_id)
                 yield ObjectVersion(type_name, object_id, version_hash(document), document)
             return
-        except IntegrityError:
-            pass  # a batch holds a damaged blob: read the rest alone to find which
+        except CorruptBlob:
+            # A batch holds a blob whose bytes are damaged: read the rest alone to find
+            # which. A missing blob or pack is not caught: that needs 'repair index' (or
+            # the lost file) for the whole repository, and skipping would empty the catalog.
+            pass
         try:
             object_ids = list(self.repo.object_ids(snapshot, type_name))
-        except IntegrityError:
+        except CorruptBlob:
             self._note_damage(info, type_name, "(its list of objects)")
             return
         for object_id in object_ids:
@@ -87,7 +90,7 @@ class RepositorySource:
                 continue
             try:
                 document = self.repo.get(snapshot, type_name, object_id)
-            except IntegrityError:
+            except CorruptBlob:
                 self._note_damage(info, type_name, object_id)
                 continue
             yield ObjectVersion(type_name, object_id, version_hash(document), document)
