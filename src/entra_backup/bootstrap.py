@@ -30,6 +30,7 @@ from entra_backup.domain.errors import (
 from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
+from entra_backup.store.errors import IntegrityError
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.passphrase import PassphraseKeyProvider
@@ -128,6 +129,12 @@ class Workspace:
         catalog = Catalog.open(self.catalog_url())
         try:
             return catalog, level(catalog, repo) if catch_up else None
+        except IntegrityError as exc:
+            # Damage in the repository must not stop a backup, nor hide what the catalog
+            # already knows: answer from it, saying it is behind.
+            return catalog, (f"the catalog is behind the repository and cannot catch up "
+                             f"({exc}); its answers may miss the newest snapshots; "
+                             "'entra-backup check' has details")
         except BaseException:
             catalog.close()
             raise

@@ -17,6 +17,7 @@ import pytest
 
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.blob import BlobKind
+from entra_backup.store.errors import MissingBlob
 from entra_backup.store.files import SNAPSHOT_PREFIX, pack_name
 from entra_backup.store.keys.passphrase import PassphraseKeyProvider
 from entra_backup.store.repository import Repository
@@ -228,3 +229,18 @@ def test_a_truncated_newest_snapshot_is_named_not_hidden(cli: Cli, prepared: Pre
     assert len(exported.err_lines) == 1, str(exported)
     assert prepared.snapshots[-1] in exported.err_lines[0]
     assert "'latest'" in exported.err_lines[0] and "newest" in exported.err_lines[0]
+
+
+def test_repository_damage_met_while_recording_does_not_fail_the_backup(
+        cli: Cli, prepared: Prepared, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the catalog step raises when the rebuild it needs meets a lost index file.
+    def lost(*_args: object, **_kwargs: object) -> str:
+        raise MissingBlob("document blob 1234abcd is not in the index")
+
+    monkeypatch.setattr("entra_backup.services.catalog_sync.record", lost)
+    result = cli.run("backup", TENANT, "--json")
+    assert result.code == 1, str(result)
+    summary = result.json()
+    assert summary["catalog"].startswith("failed: document blob 1234abcd")
+    assert _snapshot_ids(cli) == [*prepared.snapshots, summary["snapshot"]]
+    assert len(result.err_lines) == 1 and "reindex" in result.err_lines[0], str(result)

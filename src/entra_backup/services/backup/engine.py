@@ -25,6 +25,7 @@ from entra_backup.services import catalog_sync
 from entra_backup.services.backup.scope import BackupScope, resolve
 from entra_backup.services.backup.type_job import TypeContext, TypeJob, TypeOutcome
 from entra_backup.services.backup.versions import VersionLog
+from entra_backup.store.errors import IntegrityError
 from entra_backup.store.lock import LockHeld
 from entra_backup.store.repository import Repository
 
@@ -144,9 +145,10 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
             try:
                 recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
                                                log.removed_ids())
-            except CatalogError as exc:
+            except (CatalogError, IntegrityError) as exc:
                 # The snapshot is safe in the repository; the next backup or 'reindex'
-                # brings the catalog up to date.
+                # brings the catalog up to date. Damage met while rebuilding the catalog
+                # (a lost index file) is the repository's to repair, not a failed backup.
                 recorded = f"failed: {exc.message}"
     finally:
         log.close()
