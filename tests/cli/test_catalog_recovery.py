@@ -244,3 +244,17 @@ def test_repository_damage_met_while_recording_does_not_fail_the_backup(
     assert summary["catalog"].startswith("failed: document blob 1234abcd")
     assert _snapshot_ids(cli) == [*prepared.snapshots, summary["snapshot"]]
     assert len(result.err_lines) == 1 and "reindex" in result.err_lines[0], str(result)
+
+
+def test_a_catalog_that_cannot_catch_up_answers_and_says_it_is_behind(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What catching up raises when the snapshot it must record sits in a lost pack.
+    def lost(*_args: object, **_kwargs: object) -> str:
+        raise MissingBlob("document blob 1234abcd is not in the index")
+
+    monkeypatch.setattr("entra_backup.services.catalog_sync.catch_up", lost)
+    result = cli.run("search", TENANT, "Prepared Second", "--json")
+    assert result.code == 0, str(result)
+    assert [row["displayName"] for row in result.json()] == ["Prepared Second Name"]
+    assert len(result.err_lines) == 1, str(result)
+    assert "behind" in result.err_lines[0] and "1234abcd" in result.err_lines[0]
