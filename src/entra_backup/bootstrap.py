@@ -32,7 +32,7 @@ from entra_backup.domain.errors import (
 from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
-from entra_backup.store.errors import RepositoryError
+from entra_backup.store.errors import IntegrityError, RepositoryError
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.master import key_set_fingerprint
@@ -119,15 +119,62 @@ class Workspace:
             self.warn(f"{self.home} was readable by other users; made it private (folder "
                       f"0700, files 0600; {len(changed)} path(s) changed)")
 
-    def open_catalog(self) -> Catalog:
-        """Open (creating or upgrading) the catalog, after the repository key opened."""
-        self.open_repository()
-        from entra_backup.catalog import Catalog  # noqa: PLC0415 - SQLAlchemy when needed
+    def open_catalog(self, *, catch_up: bool = True) -> Catalog:
+        """Open (creating or upgrading) the catalog, after the repository key opened.
 
-        catalog = Catalog.open(self.catalog_url())
+        It first records what the repository holds and it lacks (``catch_up``; ``reindex``,
+        which rebuilds everything anyway, turns it off). A SQLite file that is no longer a
+        database is moved aside and a new catalog is built.
+        """
+        repo = self.open_repository()
+        from entra_backup.catalog import CatalogDamaged  # noqa: PLC0415 - SQLAlchemy when needed
+
+        try:
+            catalog, note = self._open_caught_up(repo, catch_up)
+        except CatalogDamaged as exc:
+            # The catalog is only an index: a file that is no longer a database is kept
+            # aside for inspection and a new one is built from the repository.
+            moved = self._set_catalog_aside()
+            if moved is None:
+                raise
+            self.warn(f"{exc.message}; moved it aside to {moved.name} and "
+                      f"{'rebuilt' if catch_up else 'rebuilding'} the catalog from the "
+                      "repository")
+            catalog, note = self._open_caught_up(repo, catch_up)
+        else:
+            if note:
+                self.warn(note)
         for path in self._catalog_files():
             make_private(path)
         return catalog
+
+    def _open_caught_up(self, repo: Repository,
+                        catch_up: bool) -> tuple[Catalog, str | None]:
+        """Open the catalog and record what the repository holds and it lacks."""
+        from entra_backup.catalog import Catalog  # noqa: PLC0415 - SQLAlchemy when needed
+        from entra_backup.services.catalog_sync import catch_up as level  # noqa: PLC0415
+
+        catalog = Catalog.open(self.catalog_url())
+        try:
+            return catalog, level(catalog, repo) if catch_up else None
+        except IntegrityError as exc:
+            # Damage in the repository must not stop a backup, nor hide what the catalog
+            # already knows: answer from it, saying it is behind.
+            return catalog, (f"the catalog is behind the repository and cannot catch up "
+                             f"({exc}); its answers may miss the newest snapshots; "
+                             "'entra-backup check' has details")
+        except BaseException:
+            catalog.close()
+            raise
+
+    def _set_catalog_aside(self) -> Path | None:
+        """Move a SQLite catalog and its companions aside; None when there is no file."""
+        from entra_backup.catalog.sqlite_files import set_aside  # noqa: PLC0415
+
+        files = self._catalog_files()
+        if not files or not files[0].exists():
+            return None
+        return set_aside(files[0])
 
     def private_home(self) -> Path:
         """The home folder, for reading its tenant data (restore runs), once unlocked."""

@@ -431,7 +431,8 @@ def test_check_then_reindex_keeps_every_answer(flow: Flow, cli: Cli) -> None:
     part = flow.changes.changed_user["displayName"][1:6]
     before = (cli.json("search", TENANT, part), cli.json("search", TENANT, "", "--deleted-only"),
               cli.json("show", TENANT, flow.changes.changed_user["id"])["timeline"])
-    assert cli.json("reindex") == {"snapshots": 2}
+    assert cli.json("reindex") == {"snapshots": 2, "damaged": 0,
+                                         "damaged_objects": []}
     plain = cli.run("reindex")
     assert plain.code == 0, str(plain)
     after = (cli.json("search", TENANT, part), cli.json("search", TENANT, "", "--deleted-only"),

@@ -38,7 +38,7 @@ def test_a_postgresql_catalog_is_probed_then_gated(postgres: PostgresServer, tmp
     created = cli.run("init", "--catalog-url", postgres.url("home_catalog"), "--json")
     assert created.code == 0, str(created)
     assert created.err == "", str(created)
-    assert cli.json("reindex") == {"snapshots": 0}
+    assert cli.json("reindex") == {"snapshots": 0, "damaged": 0, "damaged_objects": []}
     wrong = cli.with_env(**{PASSPHRASE_VARIABLE: "not the passphrase"})
     assert_one_line_error(wrong.run("reindex"), 21, contains=("wrong passphrase",))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from entra_backup.catalog.errors import CatalogError, CatalogOutOfDate
+from entra_backup.catalog.errors import CatalogDamaged, CatalogError, CatalogOutOfDate
 from entra_backup.catalog.records import (
     ObjectVersion,
     SearchHit,
@@ -30,6 +30,7 @@ _LAZY = {"Catalog": "entra_backup.catalog.store"}
 
 __all__ = [
     "Catalog",
+    "CatalogDamaged",
     "CatalogError",
     "CatalogOutOfDate",
     "ObjectVersion",

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 
-from entra_backup.catalog.errors import CatalogDiskFull, CatalogError
+from entra_backup.catalog.errors import CatalogDamaged, CatalogDiskFull, CatalogError
 
 _IMMEDIATE = "catalog_immediate"
 _BUSY_TIMEOUT_S = 30.0
@@ -21,6 +21,9 @@ _WAL_RETRY_S = 0.02
 _PG_CONNECT_TIMEOUT_S = 5
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13
 _NEARLY_FULL = 1024 * 1024
+# SQLite's words for a file whose bytes are not (or no longer) a database: no retry or
+# wait can help, only rebuilding from the repository (docs/catalog.md).
+_DAMAGE_SIGNS = ("file is not a database", "database disk image is malformed")
 
 
 def parse_url(url: str | URL) -> URL:
@@ -150,15 +153,21 @@ def translate_errors(url: URL) -> Iterator[None]:
     """Turn driver errors into CatalogError naming the database."""
     try:
         yield
-    except exc.OperationalError as error:
-        if url.get_backend_name() == "sqlite" and url.database and \
-                _sqlite_full(error, url.database):
-            raise _disk_full(url.database) from error
-        raise CatalogError(
-            f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}"
-        ) from error
     except exc.DBAPIError as error:
-        raise CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}") from error
+        if isinstance(error, exc.OperationalError) and url.get_backend_name() == "sqlite" \
+                and url.database and _sqlite_full(error, url.database):
+            raise _disk_full(url.database) from error
+        if any(sign in _reason(error) for sign in _DAMAGE_SIGNS):
+            raise CatalogDamaged(
+                f"catalog database {safe_url(url)} is damaged: {_reason(error)}") from error
+        raise _translated(url, error) from error
+
+
+def _translated(url: URL, error: exc.DBAPIError) -> CatalogError:
+    if isinstance(error, exc.OperationalError):
+        return CatalogError(
+            f"catalog database {safe_url(url)} is unreachable or unusable: {_reason(error)}")
+    return CatalogError(f"catalog database {safe_url(url)} failed: {_reason(error)}")
 
 
 def _sqlite_full(error: exc.DBAPIError, database: str) -> bool:

@@ -19,3 +19,13 @@ class CatalogDiskFull(CatalogError, DiskFull):
     """The file system holding a SQLite catalog is full (the disk-full exit code)."""
 
     exit_code = DiskFull.exit_code
+
+
+class CatalogDamaged(CatalogError):
+    """The catalog database file is not a database, or its pages are malformed.
+
+    Only SQLite reports this; the workspace moves such a file aside and rebuilds the
+    catalog from the repository, so it reaches the user only when that is impossible.
+    """
+
+    exit_code = 35

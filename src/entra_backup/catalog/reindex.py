@@ -27,12 +27,17 @@ class SnapshotSource(Protocol):
 
 
 def reindex(catalog: Catalog, source: SnapshotSource) -> int:
-    """Empty the catalog and record every snapshot of ``source`` in time order.
+    """Replace the catalog by one holding every snapshot of ``source``, in time order.
 
-    Running it again gives the same catalog. Returns the number of snapshots recorded.
+    The new catalog is built beside the old one (``Catalog.rebuild``), so a failure leaves
+    the old one in place. Running it again gives the same catalog. Returns the number of
+    snapshots recorded.
     """
-    catalog.clear()
     ordered = sorted(source.snapshots(), key=lambda info: (info.tenant, info.time, info.id))
-    for info in ordered:
-        catalog.record(info, source.versions(info))
-    return len(ordered)
+
+    def fill(fresh: Catalog) -> int:
+        for info in ordered:
+            fresh.record(info, source.versions(info))
+        return len(ordered)
+
+    return catalog.rebuild(fill)

@@ -15,7 +15,7 @@ from entra_backup.cli.render import plural
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
 from entra_backup.domain.errors import EmptyPassphrase, UsageError
 from entra_backup.home import create_private_folder
-from entra_backup.services.catalog_sync import RepositorySource
+from entra_backup.services.catalog_sync import RepositorySource, damage_note
 from entra_backup.services.leftovers import stale_scratch
 from entra_backup.store.backends.local import check_new_root
 from entra_backup.store.check import check as check_repository
@@ -154,13 +154,18 @@ def _check_new_passphrase(text: str) -> None:
 def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Rebuild the catalog from the repository alone."""
     space = workspace()
-    repo = space.open_repository()
-    with space.open_catalog() as catalog:
-        count = rebuild(catalog, RepositorySource(repo))
+    source = RepositorySource(space.open_repository())
+    with space.open_catalog(catch_up=False) as catalog:
+        count = rebuild(catalog, source)
     if json_output:
-        print_json({"snapshots": count})
+        print_json({"snapshots": count, "damaged": len(source.damaged),
+                    "damaged_objects": source.damaged})
     else:
         typer.echo(f"Catalog rebuilt from {plural(count, 'snapshot')}.")
+    if source.damaged:
+        warn("the catalog was rebuilt without the objects that cannot be read"
+             + damage_note(source.damaged))
+        raise typer.Exit(1)
 
 
 def check(

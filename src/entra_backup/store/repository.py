@@ -243,8 +243,13 @@ class Repository:
         if self.seen is not None:
             self.seen.listed(found, unreadable)
         for snapshot_id, reason in sorted(unreadable.items()):
-            self._warn_once(snapshot_id, f"{reason}; snapshot {snapshot_id[:8]} is left out "
-                                         "('entra-backup check' names it)")
+            # Named, so a damaged newest snapshot never silently turns 'latest' into an
+            # older one.
+            self._warn_once(snapshot_id, f"snapshot file {SNAPSHOT_PREFIX}{snapshot_id} "
+                                         f"cannot be read ({reason}); it is left out of "
+                                         "snapshot lists and 'latest' (which may therefore "
+                                         "not be the newest file); 'entra-backup check' "
+                                         "has details")
         found = [item for item in found if tenant is None or item.tenant == tenant]
         return sorted(found, key=lambda item: (item.time, item.id))
 

@@ -28,6 +28,7 @@ from entra_backup.services.backup.spool_space import SpoolFull
 from entra_backup.services.backup.temp_space import SpaceCheck, check_temp_space
 from entra_backup.services.backup.type_job import TypeContext, TypeJob, TypeOutcome
 from entra_backup.services.backup.versions import VersionLog
+from entra_backup.store.errors import IntegrityError
 from entra_backup.store.lock import LockHeld
 from entra_backup.store.repository import Repository
 
@@ -153,9 +154,10 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
             try:
                 recorded = catalog_sync.record(catalog, repo, snapshot, log.versions(),
                                                log.removed_ids())
-            except CatalogError as exc:
+            except (CatalogError, IntegrityError) as exc:
                 # The snapshot is safe in the repository; the next backup or 'reindex'
-                # brings the catalog up to date.
+                # brings the catalog up to date. Damage met while rebuilding the catalog
+                # (a lost index file) is the repository's to repair, not a failed backup.
                 recorded = f"failed: {exc.message}"
                 catalog_code = exc.exit_code if isinstance(exc, DiskFull) else 1
     finally:
