@@ -42,6 +42,7 @@ from entra_backup.cli.restore_render import (
     render_runs,
     render_steps,
     render_summary,
+    render_verification,
     report_command,
 )
 from entra_backup.domain.errors import UsageError
@@ -75,6 +76,8 @@ from entra_backup.services.restore.summary import (
     still_to_do,
     summarize,
 )
+from entra_backup.services.restore.verification import Verification
+from entra_backup.services.restore.verify import verify_only
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -112,10 +115,18 @@ def restore(
                              help="Execute without asking (needed when stdin is not a "
                                   "terminal)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    verify_only: bool = typer.Option(False, "--verify-only",
+                                     help="Compare the tenant with the snapshot as a restore "
+                                          "would, write nothing, and exit non-zero if "
+                                          "anything differs without an accepted reason."),
 ) -> None:
     """Restore the tenant to a snapshot: a plan first (--dry-run), then its execution."""
     options = _options(types, objects, no_relationships, deleted_only, settings, remove_new,
                        ca_state)
+    if verify_only:
+        _verify_only(name, snapshot, options, dry_run=dry_run, plan_file=plan_file,
+                     json_output=json_output)
+        return
     if not dry_run:
         require_terminal(yes)
     password = None if dry_run else _password(default_password_env)
@@ -298,18 +309,20 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
                                             default_password=password,
-                                            ca_state=ca_state)
+                                            ca_state=ca_state, verify=earlier)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
                                 chosen.finished_steps()) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
-                                                ca_state=ca_state, progress=bar)
+                                                ca_state=ca_state, progress=bar,
+                                                verify=earlier)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report
 
     report_ids: list[str] = []
+    earlier = earlier_id_map(target.space.home, target.name)
     report = asyncio.run(go())
     run_id = report_ids[0]
     if json_output:
@@ -322,6 +335,31 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
                    f"{plural(len(report.items), 'restore step')} failed; see "
                    f"'{report_command(plan.tenant, run_id)}'", err=True)
         raise typer.Exit(1)
+    if report.verification is not None and not report.verification.ok:
+        raise report.verification.failure()
+
+
+def _verify_only(name: str, snapshot: str, options: RestoreOptions, *, dry_run: bool,
+                 plan_file: Path | None, json_output: bool) -> None:
+    """``--verify-only``: the tenant compared with the snapshot, nothing written."""
+    if dry_run or plan_file is not None:
+        raise UsageError("--verify-only writes nothing and makes no plan; give it without "
+                         "--dry-run or --plan")
+    target = _Target.open(name, snapshot)
+
+    async def go() -> Verification:
+        async with GraphClient.connect(target.connection) as client:
+            return await verify_only(client, target.repo, target.snapshot, options,
+                                     earlier_id_map(target.space.home, target.name))
+
+    verification = asyncio.run(go())
+    if json_output:
+        print_json({"tenant": target.name, "snapshot": target.snapshot.id,
+                    "verification": verification.to_json()})
+    else:
+        render_verification(Console(), verification)
+    if not verification.ok:
+        raise verification.failure()
 
 
 def restore_report(

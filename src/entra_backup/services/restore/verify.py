@@ -23,6 +23,7 @@ then compared once more and the result is what the report's ``verification`` hol
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from entra_backup.domain.errors import EntraBackupError
@@ -76,7 +77,10 @@ async def verify_run(ctx: RunContext, plan: RestorePlan, report: RestoreReport,
                      earlier: EarlierRestores) -> Verification:
     """After a run's steps: compare, write what is still missing, compare again."""
     options = RestoreOptions.from_json(plan.options)
-    known = with_run(earlier, report)
+    # The plan's matches stand for their snapshot objects, as in the plan: without them a
+    # re-created object of an earlier run would look new, and its edges added after the
+    # snapshot (--remove-new) would be removed by the second pass.
+    known = with_run(replace(earlier, ids={**plan.matched, **earlier.ids}), report)
     selection = select(ctx.repo, ctx.snapshot, options)
     residual = await _residual(ctx.client, ctx.repo, ctx.snapshot, selection, options,
                                known=known)
