@@ -15,6 +15,11 @@ and named if missing, before any write; progress goes to a journal, so running t
 command again after a kill continues the unfinished run; the report is saved with the
 run (``restore-report NAME RUN [--json|--csv]``, whose exact command ``restore`` prints
 last) and the command exits non-zero if an item failed.
+
+After the steps the tenant is verified against the snapshot (``services.restore.verify``):
+what is still missing is written in a second pass, the headline is printed, and the
+command exits 27 if anything in scope still differs without an accepted reason.
+``--verify-only`` runs that comparison alone, writing nothing.
 """
 
 from __future__ import annotations
