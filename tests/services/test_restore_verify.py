@@ -10,16 +10,20 @@ bin, cannot see that their memberships and managers changed before the deletion,
 undelete does not bring back a manager or a group's owners (docs/emulator-writes.md).
 Without verification a second plan still finds writes; with it the same run writes them
 in a second pass, the figure reaches 100 % of what is restorable, every difference left is
-named with its reason, and a second plan writes nothing.
+named with its reason, and a second plan writes nothing. A property test does the same for
+random sequences of such changes (hypothesis, a few examples: each is a restore).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from entra_backup.services.restore.ids import EarlierRestores
 from entra_backup.services.restore.verification import Verification
@@ -151,3 +155,65 @@ def test_the_verification_fills_in_what_the_undeletes_missed(
     saved = Verification.from_json(report.to_json()["verification"])
     assert saved.headline() == verification.headline()
     assert_nothing_left(world, [journal], [()], remove_new=True)
+
+
+# --- random sequences of changes -----------------------------------------------------------
+
+Change = tuple[str, int, int]
+
+
+def apply_change(world: RestoreWorld, change: Change, deleted: set[str]) -> None:
+    """One change through Graph; ``deleted`` holds what is in the recycle bin by now."""
+    kind, a, b = change
+    users = [u for u in world.member_users() if u not in deleted]
+    groups = world.assigned_security_groups()
+    user, other, group = users[a % len(users)], users[b % len(users)], groups[b % len(groups)]
+    members = world.graph.iterate(f"groups/{group}/members", {"$select": "id"})
+    if kind == "leave" and user in {m["id"] for m in members}:
+        world.tenant.remove_link(f"groups/{group}/members", user)
+    elif kind == "join" and user not in {m["id"] for m in members}:
+        world.tenant.add_link(f"groups/{group}/members", user)
+    elif kind == "manager" and user != other:
+        world.tenant.set_manager(user, other)
+    elif kind == "rename":
+        world.tenant.patch(f"users/{user}", {"jobTitle": f"Changed {b}"})
+    elif kind == "delete":
+        world.tenant.soft_delete(f"users/{user}")
+        deleted.add(user)
+    elif kind == "delete-team":
+        teams = [g for g in world.unified_groups() if g not in deleted]
+        team = teams[a % len(teams)]
+        world.tenant.soft_delete(f"groups/{team}")
+        deleted.add(team)
+
+
+changes = st.lists(st.tuples(
+    st.sampled_from(["leave", "join", "manager", "rename", "delete", "delete-team"]),
+    st.integers(0, 999), st.integers(0, 999)), min_size=1, max_size=6)
+
+
+@pytest.mark.slow
+def test_any_sequence_of_changes_is_restored_or_each_difference_named(
+        backed_up: RestoreWorld) -> None:
+    @settings(max_examples=8, deadline=None, database=None)
+    @given(sequence=changes)
+    def restored(sequence: list[Change]) -> None:
+        world = rolled_back(backed_up)
+        deleted: set[str] = set()
+        for change in sequence:
+            apply_change(world, change, deleted)
+        journal = Path(tempfile.mkdtemp(prefix="verify-")) / "journal.jsonl"
+
+        report = world.execute(world.plan(remove_new=True), journal,
+                               verify=EarlierRestores())
+
+        assert report.ok, report.failed
+        verification = report.verification
+        assert verification is not None
+        assert verification.ok, [d.line() for d in verification.unexplained]
+        assert verification.percent == 100.0, verification.headline()
+        assert all(d.reason for d in verification.differences)
+        written = [journal] if journal.exists() else []  # no journal: nothing to do
+        assert_nothing_left(world, written, [()], remove_new=True)
+
+    restored()
