@@ -80,6 +80,10 @@ def test_a_restore_prints_and_saves_its_verification(cli: Cli, setting: Setting)
     again = cli.run("restore", TENANT, "--snapshot", setting.snapshot, "--verify-only")
     assert again.code == 0, str(again)
     assert "0 still different" in again.out
+    setting.change_group()
+    text = cli.run("restore", TENANT, "--snapshot", setting.snapshot, "--yes")
+    assert text.code == 0, str(text)
+    assert "Verified: " in text.out and "0 still different" in text.out, text.out
 
 
 def test_verify_only_refuses_dry_run_and_plan(cli: Cli, setting: Setting) -> None:

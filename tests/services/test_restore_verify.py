@@ -167,6 +167,8 @@ def apply_change(world: RestoreWorld, change: Change, deleted: set[str]) -> None
     kind, a, b = change
     users = [u for u in world.member_users() if u not in deleted]
     groups = world.assigned_security_groups()
+    if len(users) < 2:
+        return
     user, other, group = users[a % len(users)], users[b % len(users)], groups[b % len(groups)]
     members = world.graph.iterate(f"groups/{group}/members", {"$select": "id"})
     if kind == "leave" and user in {m["id"] for m in members}:
@@ -182,9 +184,10 @@ def apply_change(world: RestoreWorld, change: Change, deleted: set[str]) -> None
         deleted.add(user)
     elif kind == "delete-team":
         teams = [g for g in world.unified_groups() if g not in deleted]
-        team = teams[a % len(teams)]
-        world.tenant.soft_delete(f"groups/{team}")
-        deleted.add(team)
+        if teams:
+            team = teams[a % len(teams)]
+            world.tenant.soft_delete(f"groups/{team}")
+            deleted.add(team)
 
 
 changes = st.lists(st.tuples(

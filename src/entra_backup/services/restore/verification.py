@@ -131,5 +131,5 @@ class Verification:
         """The error a command ends with when something still differs unexplained."""
         first = self.unexplained[0].line() if self.unexplained else ""
         return RestoreNotVerified(
-            f"{len(self.unexplained)} objects or relationships in scope still differ from "
-            f"the snapshot after the restore (first: {first})")
+            f"{len(self.unexplained)} objects or relationships in scope differ from the "
+            f"snapshot without an accepted reason (first: {first})")

@@ -206,9 +206,17 @@ def _difference(item: PlanItem, failures: Mapping[Key, str],
     elif item.action in (Action.UNDELETE, Action.RECREATE):
         reason = f"{NOT_RESTORED}: {item.reason}"
     else:
-        reason = item.reason
+        reason = _without_properties(item)
     return Difference(item.type, item.object_id, what, reason, False, item.display_name,
                       count)
+
+
+def _without_properties(item: PlanItem) -> str:
+    """The plan's reason less its trailing list of properties, which ``what`` holds."""
+    listed = ", ".join(item.properties)
+    if listed and item.reason.endswith(f": {listed}"):
+        return item.reason[:-len(listed) - 2]
+    return item.reason
 
 
 def _scope(repo: Repository, snapshot: Snapshot, selection: Selection,
