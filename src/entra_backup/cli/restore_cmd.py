@@ -18,6 +18,11 @@ command again after a kill continues the unfinished run (with ``--plan`` too: th
 not a new comparison with the tenant, says what is left); the report is saved with the
 run (``restore-report NAME RUN [--json|--csv]``, whose exact command ``restore`` prints
 last) and the command exits non-zero if an item failed.
+
+After the steps the tenant is verified against the snapshot (``services.restore.verify``):
+what is still missing is written in a second pass, the headline is printed, and the
+command exits 27 if anything in scope still differs without an accepted reason.
+``--verify-only`` runs that comparison alone, writing nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from entra_backup.cli.restore_render import (
     render_runs,
     render_steps,
     render_summary,
+    render_verification,
     report_command,
 )
 from entra_backup.domain.errors import UsageError
@@ -80,6 +86,8 @@ from entra_backup.services.restore.summary import (
     summarize,
 )
 from entra_backup.services.restore.validate import PlanWithoutLiveState, unguarded_types
+from entra_backup.services.restore.verification import Verification
+from entra_backup.services.restore.verify import verify_only
 from entra_backup.services.tenants import missing_for_restore, token_roles
 from entra_backup.store.crypto import RepositoryKeys
 from entra_backup.store.repository import Repository
@@ -124,10 +132,18 @@ def restore(
                              help="Execute without asking (needed when stdin is not a "
                                   "terminal)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    verify_only: bool = typer.Option(False, "--verify-only",
+                                     help="Compare the tenant with the snapshot as a restore "
+                                          "would, write nothing, and exit non-zero if "
+                                          "anything differs without an accepted reason."),
 ) -> None:
     """Restore the tenant to a snapshot: a plan first (--dry-run), then its execution."""
     options = _options(types, objects, no_relationships, deleted_only, settings, remove_new,
                        ca_state)
+    if verify_only:
+        _verify_only(name, snapshot, options, dry_run=dry_run, plan_file=plan_file,
+                     json_output=json_output)
+        return
     if not dry_run:
         require_terminal(yes)
     password = None if dry_run else _password(default_password_env)
@@ -350,19 +366,22 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
             if json_output:
                 report = await execute_plan(client, repo, snapshot, plan, chosen.journal,
                                             default_password=password, ca_state=ca_state,
-                                            send_invitations=send_invitations)
+                                            send_invitations=send_invitations,
+                                            verify=earlier)
             else:
                 with RestoreBar(Console(stderr=True), len(plan.items),
                                 chosen.finished_steps(repo.keys)) as bar:
                     report = await execute_plan(client, repo, snapshot, plan,
                                                 chosen.journal, default_password=password,
                                                 ca_state=ca_state, progress=bar,
-                                                send_invitations=send_invitations)
+                                                send_invitations=send_invitations,
+                                                verify=earlier)
             chosen.save_report(report)
             report_ids.append(chosen.id)
             return report
 
     report_ids: list[str] = []
+    earlier = earlier_id_map(target.space.home, target.name, target.repo.keys)
     report = asyncio.run(go())
     run_id = report_ids[0]
     if json_output:
@@ -375,6 +394,32 @@ def _execute(target: _Target, plan: RestorePlan, run: RestoreRun | None, ca_stat
                    f"{plural(len(report.items), 'restore step')} failed; see "
                    f"'{report_command(plan.tenant, run_id)}'", err=True)
         raise typer.Exit(1)
+    if report.verification is not None and not report.verification.ok:
+        raise report.verification.failure()
+
+
+def _verify_only(name: str, snapshot: str, options: RestoreOptions, *, dry_run: bool,
+                 plan_file: Path | None, json_output: bool) -> None:
+    """``--verify-only``: the tenant compared with the snapshot, nothing written."""
+    if dry_run or plan_file is not None:
+        raise UsageError("--verify-only writes nothing and makes no plan; give it without "
+                         "--dry-run or --plan")
+    target = _Target.open(name, snapshot)
+
+    async def go() -> Verification:
+        async with GraphClient.connect(target.connection) as client:
+            return await verify_only(client, target.repo, target.snapshot, options,
+                                     earlier_id_map(target.space.home, target.name,
+                                                    target.repo.keys))
+
+    verification = asyncio.run(go())
+    if json_output:
+        print_json({"tenant": target.name, "snapshot": target.snapshot.id,
+                    "verification": verification.to_json()})
+    else:
+        render_verification(Console(), verification)
+    if not verification.ok:
+        raise verification.failure()
 
 
 def restore_report(

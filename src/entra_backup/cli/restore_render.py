@@ -17,6 +17,7 @@ from entra_backup.domain.restore.plan import Action
 from entra_backup.services.restore.report import RestoreReport
 from entra_backup.services.restore.runs import RunInfo
 from entra_backup.services.restore.summary import PlanSummary
+from entra_backup.services.restore.verification import Verification
 
 PASSWORD_OPTION = "--default-password-env"
 
@@ -95,8 +96,32 @@ def print_outcome(console: Console, report: RestoreReport, run_id: str) -> None:
     if report.id_map:
         lines.append(f"  {len(report.id_map):,} objects were re-created with new ids; the "
                      "report gives each old id -> new id.")
+    if report.verification is not None:
+        lines += verification_lines(report.verification)
     lines.append(f"Report: {report_command(report.tenant, run_id)}")
     for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def verification_lines(verification: Verification) -> list[str]:
+    """The headline, every difference left (unexplained first), and what was not compared."""
+    lines = [verification.headline() + "."]
+    ordered = sorted(verification.differences, key=lambda d: d.accepted)
+    for difference in ordered:
+        label = "accepted" if difference.accepted else "DIFFERS"
+        lines.append(f"  {label:<8} {difference.line()}")
+    if verification.not_compared:
+        # The full list is long (read-only properties of every type): --json has it.
+        count = sum(len(props) for props in verification.not_compared.values())
+        lines.append(f"  Not compared: {count} properties of "
+                     f"{len(verification.not_compared)} types that a restore may not "
+                     "write (listed under not_compared in --json).")
+    return lines
+
+
+def render_verification(console: Console, verification: Verification) -> None:
+    """``restore --verify-only``: the verification's lines."""
+    for line in verification_lines(verification):
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -117,6 +142,8 @@ def render_report(console: Console, run_id: str, report: dict[str, Any]) -> None
                       f"{item['display_name'] or item['object_id']}{_old_id(item)}{new}: "
                       f"{item['error_message'] or item['reason']}",
                       highlight=False, markup=False, soft_wrap=True)
+    if report.get("verification"):
+        render_verification(console, Verification.from_json(report["verification"]))
 
 
 def render_runs(console: Console, tenant: str, runs: list[RunInfo]) -> None:

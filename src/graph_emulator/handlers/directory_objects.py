@@ -1,5 +1,7 @@
 """``POST /directoryObjects/getByIds``: up to 1000 ids resolved in one call, optionally only
-of some types (directoryobject-getbyids). It costs 5 resource units (graph-facts 4.2)."""
+of some types (directoryobject-getbyids). It costs 5 resource units (graph-facts 4.2).
+``GET /directoryObjects/{id}``: one live directory object of any type, with its
+``@odata.type`` (directoryobject-get)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from graph_emulator.context import Context
 from graph_emulator.handlers.render import context_url, render
 from graph_emulator.model.kinds import KINDS
-from graph_emulator.protocol import GraphError, GraphResponse
+from graph_emulator.odata import query as odata
+from graph_emulator.protocol import GraphError, GraphResponse, not_found
 from graph_emulator.routing import Router
 
 MAX_IDS = 1000
@@ -63,8 +66,20 @@ def get_by_ids(ctx: Context) -> GraphResponse:
                                "value": items})
 
 
+def get_one(ctx: Context) -> GraphResponse:
+    """One live directory object (a soft-deleted one is 404, as in Graph)."""
+    entry = ctx.directory.get(ctx.params["id"])
+    if entry is None or entry.kind not in DIRECTORY_OBJECT_KINDS:
+        raise not_found(ctx.params["id"])
+    select = odata.parse(ctx.request, entry.kind).select
+    return GraphResponse(200, {"@odata.context": context_url(ctx.request,
+                                                             "directoryObjects/$entity", select),
+                               **render(entry, select, typed=True)})
+
+
 def register(router: Router) -> None:
-    """Add ``getByIds``."""
+    """Add ``getByIds`` and ``GET /directoryObjects/{id}``."""
     router.add("POST", "/directoryObjects/getByIds", get_by_ids, PERMISSIONS, resource_units=5)
     router.add("POST", "/directoryObjects/microsoft.graph.getByIds", get_by_ids, PERMISSIONS,
                resource_units=5)
+    router.add("GET", "/directoryObjects/{id}", get_one, PERMISSIONS)

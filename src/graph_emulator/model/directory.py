@@ -15,6 +15,17 @@ from typing import Any
 from graph_emulator.clock import iso
 from graph_emulator.model.kinds import KINDS, RELATIONS, SINGLE_VALUED
 
+KEPT_ON_RESTORE: dict[str, frozenset[tuple[str, ...]]] = {
+    # Entra "Recover from deletions" (graph-facts 5.1): a restored user keeps its group
+    # memberships and roles, a Microsoft 365 group its memberships (its members). Nothing
+    # else held as a link is documented as coming back; see docs/emulator-writes.md.
+    "users": frozenset({("members", "in", "groups"), ("members", "in", "directoryRoles")}),
+    "groups": frozenset({("members", "out"), ("members", "in", "groups"),
+                         ("members", "in", "directoryRoles")}),
+}
+"""Per kind, the links an undelete keeps: ``(relation, "out")`` for links the object
+holds, ``(relation, "in", source kind)`` for links to it; every other link is dropped."""
+
 INDEXED: dict[str, tuple[str, ...]] = {
     "users": ("userPrincipalName", "mailNickname"),
     "groups": ("mailNickname",),
@@ -146,7 +157,8 @@ class Directory:
         self._touch(entry.kind, entry.id, seq)
 
     def restore(self, entry: Entry) -> None:
-        """Bring an object back from the recycle bin with its id and links."""
+        """Bring an object back from the recycle bin with its id and the links an undelete
+        is documented to keep (``KEPT_ON_RESTORE``)."""
         seq = self.next_seq()
         del self.recycle[entry.id]
         entry.deleted_at = None
@@ -157,6 +169,22 @@ class Directory:
         bisect.insort(self._ids.setdefault(entry.kind, []), entry.id)
         self._index_entry(entry, add=True)
         self._touch(entry.kind, entry.id, seq)
+        self._drop_unkept_links(entry)
+
+    def _drop_unkept_links(self, entry: Entry) -> None:
+        """Drop the links an undelete is not documented to bring back (``KEPT_ON_RESTORE``):
+        the model is conservative where Microsoft's pages are silent (a manager, owners,
+        administrative unit membership), so a restore cannot come to rely on them."""
+        kept = KEPT_ON_RESTORE.get(entry.kind, frozenset())
+        for relation, sources in RELATIONS.items():
+            if entry.kind in sources and (relation, "out") not in kept:
+                for target in list(self._links.get((relation, entry.id), ())):
+                    self.unlink(relation, entry.id, target)
+        for relation, source in list(self._reverse.get(entry.id, ())):
+            holder = self.live.get(source) or self.recycle.get(source)
+            side = (relation, "in", holder.kind if holder is not None else "")
+            if side not in kept:
+                self.unlink(relation, source, entry.id)
 
     def hard_delete(self, entry: Entry) -> None:
         """Remove an object for good, live or recycled, with every link to or from it."""

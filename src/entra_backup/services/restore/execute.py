@@ -55,7 +55,7 @@ from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import GraphClientError
 from entra_backup.services.restore import edges, recreate, simple_items
 from entra_backup.services.restore.context import Outcome, RunContext
-from entra_backup.services.restore.ids import DependencyFailed
+from entra_backup.services.restore.ids import DependencyFailed, EarlierRestores
 from entra_backup.services.restore.journal import FINISHED, Journal, JournalEntry, JournalSeal
 from entra_backup.services.restore.report import (
     DONE,
@@ -66,6 +66,7 @@ from entra_backup.services.restore.report import (
 )
 from entra_backup.services.restore.requests import FATAL, Write, error_json, first_line, plain
 from entra_backup.services.restore.validate import InSnapshot, ItemValidator
+from entra_backup.services.restore.verify import verify_run
 from entra_backup.store.errors import ObjectNotFound
 from entra_backup.store.repository import Repository
 from entra_backup.store.snapshot import Snapshot
@@ -79,7 +80,8 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
                        plan: RestorePlan, journal: Path, *, default_password: str | None,
                        ca_state: CaState = "report-only",
                        send_invitations: bool = False,
-                       progress: Progress | None = None) -> RestoreReport:
+                       progress: Progress | None = None,
+                       verify: EarlierRestores | None = None) -> RestoreReport:
     """Carry out ``plan`` against the tenant behind ``client``; see the module docstring.
 
     ``journal`` is created, or read and continued when it exists (it must belong to the
@@ -88,6 +90,10 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
     has been journaled. Raises UsageError before any write when the plan re-creates users
     (not guests: they are invited) and ``default_password`` is empty, when the plan is of
     another snapshot, names an unknown type, or the journal belongs to another plan.
+
+    With ``verify`` (what earlier restores re-created), the tenant is then read back,
+    compared with the snapshot and what is still missing written in a second pass
+    (:func:`.verify.verify_run`, into ``report.verification``).
     """
     if ca_state not in ("report-only", "as-backed-up"):
         raise UsageError(f"unknown Conditional Access state {ca_state!r}; "
@@ -129,6 +135,8 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
         report.id_map = dict(ctx.ids.recreated)
         report.app_id_map = dict(ctx.ids.app_ids)
         report.finished_at = _now()
+    if verify is not None:
+        report.verification = await verify_run(ctx, plan, report, verify)
     return report
 
 

@@ -1,7 +1,8 @@
 """A restore's report: one row per plan item (``done``, ``skipped`` or ``failed``, with
 the reason and Graph's error), the id map, and what an administrator must do next.
 
-``restore --json`` prints :meth:`RestoreReport.to_json`; ``restore-report --csv`` prints
+``restore --json`` prints :meth:`RestoreReport.to_json` (with ``verification``, the
+tenant compared with the snapshot after the run: :mod:`.verify`); ``restore-report --csv`` prints
 :meth:`RestoreReport.to_csv`. The report is rebuilt from the journal when a run resumes, so
 an item finished by an earlier run appears with ``resumed`` set.
 """
@@ -12,6 +13,8 @@ import csv
 import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from entra_backup.services.restore.verification import Verification
 
 DONE = "done"
 SKIPPED = "skipped"
@@ -59,6 +62,8 @@ class RestoreReport:
     """Old id -> new id of every re-created object."""
     app_id_map: dict[str, str] = field(default_factory=dict)
     """Old appId -> new appId of every re-created application."""
+    verification: Verification | None = None
+    """The tenant compared with the snapshot after the run (None: not verified)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -93,13 +98,15 @@ class RestoreReport:
             return {"type": item.type, "object_id": item.object_id, "new_id": item.new_id,
                     "display_name": item.display_name}
 
+        verified = {} if self.verification is None else \
+            {"verification": self.verification.to_json()}
         return {"tenant": self.tenant, "snapshot": self.snapshot,
                 "started_at": self.started_at, "finished_at": self.finished_at,
                 "ok": self.ok, "counts": self.counts, "id_map": dict(self.id_map),
                 "app_id_map": dict(self.app_id_map),
                 "needs_enabling": [brief(i) for i in self.needs_enabling],
                 "needs_new_client_secrets": [brief(i) for i in self.needs_new_secrets],
-                "items": [asdict(item) for item in self.items]}
+                "items": [asdict(item) for item in self.items], **verified}
 
     def to_csv(self) -> str:
         """One header line and one row per item."""
