@@ -62,7 +62,9 @@ def test_ctrl_c_during_a_backup_prints_one_line_and_leaves_the_last_snapshot(
     first = _cli(env, "backup", TENANT, "--json")
     assert first.returncode == 0, first.stderr
     before = json.loads(_cli(env, "snapshots", TENANT, "--json").stdout)
-    live.control("POST", "/settings", {"latency_ms": 400})
+    # Slow enough that the run is still reading when the signal lands, even when a loaded
+    # machine delays the polling below (at 400 ms a backup once finished first).
+    live.control("POST", "/settings", {"latency_ms": 1500})
     try:
         calls = _graph_calls(live)
         process = subprocess.Popen(
@@ -74,7 +76,12 @@ def test_ctrl_c_during_a_backup_prints_one_line_and_leaves_the_last_snapshot(
             time.sleep(0.2)
         assert process.poll() is None, "the backup ended before it could be interrupted"
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
     finally:
         live.control("POST", "/settings", {"latency_ms": 0})
     (previous,) = before
