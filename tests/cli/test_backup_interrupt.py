@@ -23,6 +23,7 @@ import pytest
 from entra_backup.config import HOME_VARIABLE, PASSPHRASE_VARIABLE
 from tests.cli.conftest_workspace import ERROR, PASSPHRASE, tenant_add_args
 from tests.support.live_emulator import LiveEmulator
+from tests.support.processes import interruptible_cli
 
 TENANT = "northwind"
 SECRET_VARIABLE = "NORTHWIND_BACKUP_SECRET"
@@ -68,7 +69,7 @@ def test_ctrl_c_during_a_backup_prints_one_line_and_leaves_the_last_snapshot(
     try:
         calls = _graph_calls(live)
         process = subprocess.Popen(
-            [sys.executable, "-m", "entra_backup.cli.main", "backup", TENANT, "--full"],
+            interruptible_cli("backup", TENANT, "--full"),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         # Interrupt once the backup is reading from Graph (past sign-in and start-up).

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.processes import interruptible_cli
+
 
 @pytest.mark.slow
 def test_demo_backs_up_twice_shows_the_changes_and_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "entra_backup.cli.main", "demo", "--users", "40",
-         "--home", str(tmp_path)],
+        interruptible_cli("demo", "--users", "40", "--home", str(tmp_path)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
     )

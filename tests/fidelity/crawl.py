@@ -32,10 +32,13 @@ class Fetched:
 def kind_for(template: str) -> str | None:
     """The kind whose ``{id}`` starts ``template`` (``/users/{id}/memberOf`` -> users).
 
-    ``deletedItems`` for the recycle bin, whose ids the caller supplies.
+    ``deletedItems`` for the recycle bin, whose ids the caller supplies; users for
+    ``/directoryObjects/{id}``, which serves a directory object of any type.
     """
     if template.startswith("/directory/deletedItems/{id}"):
         return "deletedItems"
+    if template.startswith("/directoryObjects/{id}"):
+        return "users"
     for name, kind in KINDS.items():
         if "{id}" not in kind.path and template.startswith(kind.path + "/{id}"):
             return name

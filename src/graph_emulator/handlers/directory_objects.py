@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph_emulator.context import Context
-from graph_emulator.handlers.render import context_url, render
+from graph_emulator.handlers.render import context_url, render, with_odata_id
 from graph_emulator.model.kinds import KINDS
 from graph_emulator.odata import query as odata
 from graph_emulator.protocol import GraphError, GraphResponse, not_found
@@ -72,9 +72,13 @@ def get_one(ctx: Context) -> GraphResponse:
     if entry is None or entry.kind not in DIRECTORY_OBJECT_KINDS:
         raise not_found(ctx.params["id"])
     select = odata.parse(ctx.request, entry.kind).select
+    # The answer names the object by its directory URL, as documentation example
+    # directoryobject-get shows.
+    body = with_odata_id(ctx.request, ctx.tenant.tenant_id, entry,
+                         render(entry, select, typed=True))
     return GraphResponse(200, {"@odata.context": context_url(ctx.request,
                                                              "directoryObjects/$entity", select),
-                               **render(entry, select, typed=True)})
+                               **body})
 
 
 def register(router: Router) -> None:
