@@ -1,9 +1,14 @@
 """Verify an entra-backup export (format version 2) without entra-backup.
 
 Usage: python3 verify-export.py EXPORT.zip PUBLIC-KEY.pem
-Needs Python 3.9+ and the 'cryptography' package. Exit code 0: verified, 1: not.
+Needs Python 3.11+ and the 'cryptography' package. Exit code 0: verified, 1: not.
 """
-import base64, collections, hashlib, json, sys, zipfile  # noqa: E401 - kept short
+import base64
+import collections
+import hashlib
+import json
+import sys
+import zipfile
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -12,12 +17,8 @@ PREFIX = b"entra-backup-export manifest.json sha256:"
 
 
 def sha256_and_size(archive, name):
-    digest, size = hashlib.sha256(), 0
-    with archive.open(name) as stream:
-        for chunk in iter(lambda: stream.read(65536), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    with archive.open(name) as stream:  # streamed; zipfile checks the CRC at the end
+        return hashlib.file_digest(stream, "sha256").hexdigest(), archive.getinfo(name).file_size
 
 
 def check_signature(archive, manifest_sha256, key):
