@@ -12,9 +12,6 @@ from tests.support.live_emulator import LiveEmulator
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
     """An emulator with a generated tenant of about 120 users, throttling off."""
-    live = LiveEmulator.start(tmp_path_factory.mktemp("emulator"), users=120, seed=7,
-                              throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("emulator"), users=120, seed=7,
+                              throttle="off") as live:
         yield live
-    finally:
-        live.stop()

@@ -55,6 +55,17 @@ def weak_passphrase_keys() -> Iterator[None]:
         yield
 
 
+def patch_a_cloud_user(live: LiveEmulator, changes: dict[str, Any]) -> str:
+    """Write ``changes`` to the first cloud-only user (Graph refuses them on synced
+    users); its id."""
+    with live.http() as graph:
+        users = graph.get("users", params={"$select": "id,onPremisesSyncEnabled"}).json()
+        user = next(u for u in users["value"] if u.get("onPremisesSyncEnabled") is not True)
+        response = graph.patch(f"users/{user['id']}", json=changes)
+        assert response.status_code == 204, response.text
+        return str(user["id"])
+
+
 @dataclass(frozen=True)
 class Result:
     """One command line's exit code and output."""

@@ -37,12 +37,9 @@ ALL_TYPES = {t.name for t in TYPES}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("cli-emulator"), users=60, seed=11,
-                                  throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("cli-emulator"), users=60, seed=11,
+                                  throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -31,12 +31,9 @@ SECRET_VARIABLE = "NORTHWIND_BACKUP_SECRET"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("interrupt-emulator"), users=40,
-                                  seed=3, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("interrupt-emulator"), users=40,
+                                  seed=3, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 def _env(live: LiveEmulator, home: Path) -> dict[str, str]:

@@ -30,12 +30,9 @@ ALL_TYPES = {t.name for t in TYPES}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("bad-input-emulator"), users=20,
-                                  seed=4, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("bad-input-emulator"), users=20,
+                                  seed=4, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

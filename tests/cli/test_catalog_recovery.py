@@ -25,6 +25,7 @@ from tests.cli.conftest_workspace import (
     PASSPHRASE,
     WARNING,
     Cli,
+    patch_a_cloud_user,
     tenant_add_args,
     weak_passphrase_keys,
 )
@@ -36,12 +37,9 @@ SECRET_VARIABLE = "CONTOSO_BACKUP_SECRET"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("catrel-emulator"), users=12,
-                                  seed=7, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("catrel-emulator"), users=12,
+                                  seed=7, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,12 +57,7 @@ class Prepared:
 
 def _rename_a_user(live: LiveEmulator, name: str) -> str:
     """Give a cloud-only user a new display name; its id."""
-    with live.http() as graph:
-        users = graph.get("users", params={"$select": "id,onPremisesSyncEnabled"}).json()
-        user = next(u for u in users["value"] if u.get("onPremisesSyncEnabled") is not True)
-        response = graph.patch(f"users/{user['id']}", json={"displayName": name})
-        assert response.status_code == 204, response.text
-        return str(user["id"])
+    return patch_a_cloud_user(live, {"displayName": name})
 
 
 @pytest.fixture(scope="module")

@@ -39,12 +39,9 @@ FULL = DiskFull.exit_code
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("disk-full-emulator"), users=200,
-                                  seed=7, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("disk-full-emulator"), users=200,
+                                  seed=7, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

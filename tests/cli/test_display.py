@@ -25,12 +25,9 @@ TYPES = "users,groups"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("display-emulator"), users=30,
-                                  seed=5, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("display-emulator"), users=30,
+                                  seed=5, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

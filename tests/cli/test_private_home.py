@@ -33,12 +33,9 @@ OTHERS = 0o077
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("private-home-emulator"), users=8,
-                                  seed=11, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("private-home-emulator"), users=8,
+                                  seed=11, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -33,12 +33,9 @@ SECRET_VARIABLE = "REPAIR_SECRET"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("repair-emulator"), users=20, seed=5,
-                                  throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("repair-emulator"), users=20, seed=5,
+                                  throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -44,12 +44,9 @@ ROLLED_BACK, SWAPPED, KEYS_CHANGED, KDF_TOO_COSTLY = 31, 32, 33, 34
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("pin-emulator"), users=6, seed=5,
-                                  throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("pin-emulator"), users=6, seed=5,
+                                  throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -23,6 +23,7 @@ from entra_backup.store.lock import RepositoryLock
 from tests.cli.conftest_workspace import (
     Cli,
     assert_one_line_error,
+    patch_a_cloud_user,
     tenant_add_args,
     weak_passphrase_keys,
 )
@@ -35,12 +36,9 @@ SECRET_VARIABLE = "CONTOSO_BACKUP_SECRET"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("retention-emulator"), users=12,
-                                  seed=5, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("retention-emulator"), users=12,
+                                  seed=5, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,11 +55,7 @@ class Prepared:
 
 
 def _retitle_a_user(live: LiveEmulator, title: str) -> None:
-    with live.http() as graph:
-        users = graph.get("users", params={"$select": "id,onPremisesSyncEnabled"}).json()
-        user = next(u for u in users["value"] if u.get("onPremisesSyncEnabled") is not True)
-        response = graph.patch(f"users/{user['id']}", json={"jobTitle": title})
-        assert response.status_code == 204, response.text
+    patch_a_cloud_user(live, {"jobTitle": title})
 
 
 @pytest.fixture(scope="module")

@@ -34,12 +34,9 @@ NEW_TITLE = "Acting Treasurer"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("show-emulator"), users=40, seed=23,
-                                  throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("show-emulator"), users=40, seed=23,
+                                  throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -23,12 +23,9 @@ PASSWORD = "Throttle!Reset-2026"
 
 @pytest.fixture
 def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    live = LiveEmulator.start(tmp_path_factory.mktemp("throttle-reset"), users=5, seed=11,
-                              throttle="real")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("throttle-reset"), users=5, seed=11,
+                              throttle="real") as live:
         yield live
-    finally:
-        live.stop()
 
 
 def a_cloud_user(client: httpx.Client) -> str:

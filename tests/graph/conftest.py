@@ -50,12 +50,9 @@ def connection(emulator: LiveEmulator, **changes: object) -> TenantConnection:
 @pytest.fixture(scope="module")
 def private_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
     """An emulator of this module only, for tests that change data, settings or its clock."""
-    live = LiveEmulator.start(tmp_path_factory.mktemp("graph-emulator"), users=40, seed=11,
-                              throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("graph-emulator"), users=40, seed=11,
+                              throttle="off") as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture

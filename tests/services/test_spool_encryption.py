@@ -99,12 +99,9 @@ def test_the_version_log_keeps_no_searchable_field_in_clear(
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    emulator = LiveEmulator.start(tmp_path_factory.mktemp("spool-emulator"), users=3000,
-                                  seed=21, throttle="off")
-    try:
+    with LiveEmulator.running(tmp_path_factory.mktemp("spool-emulator"), users=3000,
+                                  seed=21, throttle="off") as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 def _people(live: LiveEmulator) -> list[str]:

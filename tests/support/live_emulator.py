@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,16 @@ class LiveEmulator:
         runtime = Runtime(Options(state_dir=state_dir, **options))
         runtime.start()
         return cls(runtime=runtime, **runtime.connection_info())
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, state_dir: Path, **options: Any) -> Iterator[LiveEmulator]:
+        """:meth:`start`, stopped when the block ends (a module fixture's whole body)."""
+        emulator = cls.start(state_dir, **options)
+        try:
+            yield emulator
+        finally:
+            emulator.stop()
 
     def stop(self) -> None:
         self.runtime.stop()
