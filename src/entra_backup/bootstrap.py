@@ -261,19 +261,31 @@ class Workspace:
                 f"the repository at {config.repository} is not the one this home was set up "
                 f"with (its id is {found[:8]}, this home's is {config.pinned_id[:8]}): it "
                 f"may have been swapped; {PIN_HINT}")
-        if config.pinned_key_set and key_set_fingerprint(backend) != config.pinned_key_set:
+        if config.pinned_key_set:
+            self.verify_key_set(key_set_fingerprint(backend))
+
+    def verify_key_set(self, fingerprint: str) -> None:
+        """Refuse key files whose fingerprint is not the pinned one (if one is pinned)."""
+        config = self.config
+        if config.pinned_key_set and fingerprint != config.pinned_key_set:
             raise KeySetChanged(
                 f"the key files of the repository at {config.repository} changed since this "
                 "home pinned them (a key slot was added, removed or altered outside this "
                 f"home); {PIN_HINT}")
 
-    def pin(self, repo: Repository) -> AppConfig:
-        """Record the repository's id and key set as this home's (init, key changes)."""
+    def pin(self, repo: Repository, key_set: str | None = None) -> AppConfig:
+        """Record the repository's id and key set as this home's (init, key changes):
+        ``key_set`` when the caller knows which key files it wrote, otherwise the
+        fingerprint of those the repository holds now."""
         config = replace(self.config, pinned_id=repo.id,
-                         pinned_key_set=key_set_fingerprint(repo.backend))
+                         pinned_key_set=key_set or key_set_fingerprint(repo.backend))
         write_atomically(self.home / CONFIG_NAME, config.to_toml())
         self._config = config
         return config
+
+    def record_key_set(self, repo: Repository, fingerprint: str) -> None:
+        """Pin the key set a key change wrote (``services.keys``)."""
+        self.pin(repo, fingerprint)
 
     def repin(self) -> tuple[AppConfig, Repository]:
         """Open the repository with the key, whatever the pin says, and pin it (``pin``);
@@ -286,12 +298,29 @@ class Workspace:
 
     def add_key(self, provider: KeyProvider) -> str:
         """Add a wrapped copy of the master key through this home, which re-pins the key
-        set: only key slots added with the current key are accepted."""
+        set: only key slots added with the current key are accepted. Returns its id."""
+        from entra_backup.services import keys  # noqa: PLC0415 - the lock, when needed
+
         repo = self.open_repository()
         with key_errors():
-            name = repo.add_key(provider)
-        self.pin(repo)
-        return name
+            return keys.add_key(repo, provider, self).id
+
+    def new_key(self, kind: str, *, key_file: Path | None = None,
+                kms_key_id: str | None = None) -> KeyProvider:
+        """A key provider for a new key file (created now, owner-only, never over an
+        existing file) or KMS key (in the region the configuration names)."""
+        if kind == "keyfile" and key_file is not None:
+            try:
+                return KeyFileProvider.generate(key_file)
+            except KeyProviderError as exc:
+                raise UsageError(str(exc)) from exc
+        config = replace(self.config, key_provider=kind, kms_key_id=kms_key_id)
+        return self.key_provider(config)
+
+    def new_passphrase_key(self, passphrase: str) -> KeyProvider:
+        """A key provider for a new passphrase (``key add``, ``key passwd``)."""
+        with key_errors():
+            return PassphraseKeyProvider(passphrase)
 
     def _open(self, backend: Backend) -> Repository:
         with key_errors():

@@ -11,11 +11,13 @@ from entra_backup.catalog import reindex as rebuild
 from entra_backup.catalog.engine import parse_url, safe_url
 from entra_backup.catalog.engine import probe as probe_catalog
 from entra_backup.cli.context import print_json, warn, workspace
+from entra_backup.cli.new_passphrase import check_new_passphrase
 from entra_backup.cli.render import plural
 from entra_backup.config import CONFIG_NAME, KEY_PROVIDERS, AppConfig, write_atomically
-from entra_backup.domain.errors import EmptyPassphrase, UsageError
+from entra_backup.domain.errors import UsageError
 from entra_backup.home import create_private_folder
 from entra_backup.services.catalog_sync import RepositorySource, damage_note
+from entra_backup.services.keys import key_file_exposure
 from entra_backup.services.leftovers import stale_scratch
 from entra_backup.store.backends.local import check_new_root
 from entra_backup.store.check import check as check_repository
@@ -25,8 +27,6 @@ from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.master import stored_keys
 from entra_backup.store.repository import Repository
-
-MIN_PASSPHRASE_LENGTH = 12
 
 
 def init(
@@ -63,7 +63,7 @@ def init(
         raise UsageError(f"--key-provider must be one of {', '.join(KEY_PROVIDERS)}")
     location = repo or str((space.home / "repository").resolve())
     if key_provider == "keyfile":
-        key_file = (key_file or space.home / "repository.key").resolve()
+        key_file = (key_file or space.home / "repository.key").expanduser().resolve()
     if object_lock_days is not None or object_lock_mode is not None:
         object_lock_days, object_lock_mode = object_lock_settings(object_lock_days,
                                                                   object_lock_mode)
@@ -71,7 +71,7 @@ def init(
                        kms_key_id, s3_endpoint_url, s3_region, catalog_url,
                        object_lock_days, object_lock_mode)
     if key_provider == "passphrase":
-        _check_new_passphrase(space.passphrase())
+        check_new_passphrase(space.passphrase())
     if catalog_url is not None:
         if parse_url(catalog_url).password is not None:
             warn("the catalog URL holds a password, which config.toml keeps in clear; leave "
@@ -89,6 +89,9 @@ def init(
             KeyFileProvider.generate(key_file)
         except KeyProviderError as exc:
             raise UsageError(str(exc)) from exc
+        exposure = key_file_exposure(key_file, space.home, location)
+        if exposure is not None:
+            warn(exposure)
     created = space.create_repository(config)
     write_atomically(space.home / CONFIG_NAME, config.to_toml())
     space.pin(created)
@@ -139,16 +142,6 @@ def _missing_seen(repo: Repository) -> list[str]:
     present, unreadable = repo.snapshot_files()
     return [f"snapshot-missing: {gap.id}: seen by this home ({gap.tenant}, {gap.time}) and "
             f"{gap.reason}" for gap in repo.seen.missing(present, unreadable)]
-
-
-def _check_new_passphrase(text: str) -> None:
-    """Refuse a blank passphrase; warn about a short one (it can be guessed offline by
-    whoever copies the repository)."""
-    if not text.strip():
-        raise EmptyPassphrase("the passphrase is blank: choose one of 12 characters or more")
-    if len(text) < MIN_PASSPHRASE_LENGTH:
-        warn(f"the passphrase has only {len(text)} characters; one of "
-             f"{MIN_PASSPHRASE_LENGTH} or more is much harder to guess")
 
 
 def reindex(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

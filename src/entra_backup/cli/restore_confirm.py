@@ -16,7 +16,8 @@ from entra_backup.domain.errors import EntraBackupError
 
 
 class ConfirmationNeeded(EntraBackupError):
-    """A restore without ``--yes`` and without a terminal to ask on."""
+    """A command that asks first (restore, key remove) without ``--yes`` and without a
+    terminal to ask on."""
 
     exit_code = 17
 

@@ -38,6 +38,18 @@ class WrongPassphrase(WrongKey):
     """The passphrase opens none of the repository's keys."""
 
 
+class KeyNotFound(RepositoryError):
+    """No key file of the repository matches the name given (or several do)."""
+
+    exit_code = 39
+
+
+class KeyStillNeeded(RepositoryError):
+    """Refused to remove the key that opened the repository, or its last key."""
+
+    exit_code = 40
+
+
 class IntegrityError(RepositoryError):
     """Stored data is damaged, missing or was tampered with."""
 

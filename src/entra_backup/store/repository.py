@@ -154,7 +154,12 @@ class Repository:
 
     def add_key(self, provider: KeyProvider) -> str:
         """Store another wrapped copy of the master key; return its name."""
-        return master.add_key(self.backend, provider, self._master_key, self.config.repo_id)
+        return self.store_key(provider)[0]
+
+    def store_key(self, provider: KeyProvider) -> tuple[str, bytes]:
+        """Store another wrapped copy of the master key; return its name and bytes."""
+        return master.store_key(self.backend, provider, self._master_key,
+                                self.config.repo_id)
 
     def load_dictionary(self, blob_id: bytes) -> bytes:
         """The bytes of a compression dictionary blob."""

@@ -96,5 +96,18 @@ class Backend(ABC):
     def exists(self, name: str) -> bool:
         """Whether a file of that name exists."""
 
+    def withdraw(self, name: str) -> None:
+        """Remove the file from the namespace even where a retention keeps its bytes.
+
+        Most backends simply delete it. A bucket that retains versions (S3 Object Lock)
+        hides the current version instead, which stays readable by version id until its
+        retention ends: :meth:`old_versions_kept` says so."""
+        self.delete(name)
+
+    def old_versions_kept(self) -> str | None:
+        """Why a deleted file's bytes stay readable in the storage (bucket versioning,
+        Object Lock), or None when a delete removes them."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections and handles."""

@@ -227,6 +227,37 @@ class S3Backend(Backend):
         configuration = response.get("ObjectLockConfiguration", {})
         return bool(configuration.get("ObjectLockEnabled") == "Enabled")
 
+    def withdraw(self, name: str) -> None:
+        """A plain DELETE: under Object Lock it adds a delete marker (the retained version
+        stays readable by version id until its retention ends); otherwise as ``delete``."""
+        if self.settings.object_lock is None:
+            self.delete(name)
+            return
+        key = self._key(name)
+        if self._head(key) is None:
+            raise NotFound(f"{name} does not exist")
+        with _translate("delete", name):
+            self._client.delete_object(Bucket=self.settings.bucket, Key=key)
+
+    def old_versions_kept(self) -> str | None:
+        """Object Lock (from this backend's policy) or the bucket's versioning status."""
+        policy = self.settings.object_lock
+        if policy is not None:
+            return (f"the bucket retains every version under S3 Object Lock for "
+                    f"{policy.retention.days} days")
+        what = "the bucket's versioning status"
+        try:
+            status = self._client.get_bucket_versioning(Bucket=self.settings.bucket).get(
+                "Status")
+        except ClientError as exc:
+            raise _from_client_error("inspect", what, exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"cannot inspect {what}: {exc}") from exc
+        if status in ("Enabled", "Suspended"):
+            # Suspended versioning still keeps the versions written while it was enabled.
+            return f"the bucket is versioned (versioning {status.lower()})"
+        return None
+
     def close(self) -> None:
         """Close the client's connection pool."""
         self._client.close()

@@ -75,6 +75,14 @@ class RetryingBackend(Backend):
         """Delete, retrying transient failures."""
         self._call(lambda: self.inner.delete(name))
 
+    def withdraw(self, name: str) -> None:
+        """Withdraw (see ``Backend.withdraw``), retrying transient failures."""
+        self._call(lambda: self.inner.withdraw(name))
+
+    def old_versions_kept(self) -> str | None:
+        """Ask the wrapped backend, retrying transient failures."""
+        return self._call(self.inner.old_versions_kept)
+
     def list(self, prefix: str = "") -> Iterator[FileInfo]:
         """List in full (a listing cannot resume mid-way), retrying transient failures."""
         return iter(self._call(lambda: list(self.inner.list(prefix))))
@@ -126,6 +134,10 @@ class ReadOnlyView(Backend):
     def exists(self, name: str) -> bool:
         """Ask the wrapped backend."""
         return self.inner.exists(name)
+
+    def old_versions_kept(self) -> str | None:
+        """Ask the wrapped backend."""
+        return self.inner.old_versions_kept()
 
     def close(self) -> None:
         """Close the wrapped backend."""

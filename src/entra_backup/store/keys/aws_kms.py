@@ -11,8 +11,6 @@ to KMS over TLS; KMS keeps the key material.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 from typing import Any
 
 import boto3
@@ -20,10 +18,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from entra_backup.store.keys import kms_blob
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown, WrongKey
 
 CONTEXT_KEY = "entra-backup:repository"
-_FORMAT_VERSION = 1
 _WRONG_KEY_CODES = frozenset({
     "InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException",
 })
@@ -64,16 +62,11 @@ class AwsKmsKeyProvider(KeyProvider):
             raise self._unreachable(exc) from exc
         except (ClientError, BotoCoreError) as exc:
             raise KeyProviderError(f"AWS KMS could not wrap with key {self.key_id}: {exc}") from exc
-        blob = {
-            "version": _FORMAT_VERSION,
-            "key_arn": response["KeyId"],
-            "ciphertext": base64.b64encode(response["CiphertextBlob"]).decode("ascii"),
-        }
-        return json.dumps(blob, sort_keys=True).encode()
+        return kms_blob.encode(str(response["KeyId"]), bytes(response["CiphertextBlob"]))
 
     def unwrap(self, wrapped: bytes, *, context: bytes) -> bytes:
         """Decrypt with KMS; raise WrongKey if this key or context does not open it."""
-        key_arn, ciphertext = _parse(wrapped)
+        key_arn, ciphertext = kms_blob.decode(wrapped)
         try:
             response = self._client.decrypt(
                 KeyId=self.key_id,
@@ -113,12 +106,3 @@ def _context(repository_id: bytes) -> dict[str, str]:
         return {CONTEXT_KEY: repository_id.decode("ascii")}
     return {CONTEXT_KEY: "b64:" + base64.b64encode(repository_id).decode("ascii")}
 
-
-def _parse(wrapped: bytes) -> tuple[str, bytes]:
-    try:
-        blob = json.loads(wrapped)
-        if blob["version"] != _FORMAT_VERSION:
-            raise KeyProviderError(f"unknown aws-kms wrapped key version {blob['version']}")
-        return str(blob["key_arn"]), base64.b64decode(blob["ciphertext"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise KeyProviderError(f"the aws-kms wrapped key is malformed: {exc}") from exc
