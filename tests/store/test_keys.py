@@ -1,16 +1,24 @@
-"""Keys: passphrase and key file providers, several wrapped copies, tampered config."""
+"""Keys: passphrase and key file providers, several wrapped copies (added, found, removed,
+withdrawn from an Object-Lock bucket), tampered config."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from entra_backup.store.backends.base import ObjectLocked
 from entra_backup.store.backends.memory import MemoryBackend
+from entra_backup.store.backends.s3 import ObjectLockPolicy, S3Backend
 from entra_backup.store.crypto import MASTER_KEY_SIZE
 from entra_backup.store.errors import (
     CorruptFile,
+    KeyNotFound,
+    KeyStillNeeded,
     RepositoryExists,
     RepositoryNotFound,
     UnsupportedFormat,
@@ -18,6 +26,7 @@ from entra_backup.store.errors import (
     WrongPassphrase,
 )
 from entra_backup.store.files import CONFIG_NAME
+from entra_backup.store.keys import master
 from entra_backup.store.keys import passphrase as passphrase_module
 from entra_backup.store.keys.base import KeyProviderError
 from entra_backup.store.keys.base import WrongKey as ProviderWrongKey
@@ -114,3 +123,70 @@ class _KindOnly(PassphraseKeyProvider):
     def __init__(self, kind: str) -> None:
         super().__init__("unused", params=passphrase_provider().params)
         self.kind = kind
+
+
+def test_removing_a_key_refuses_the_one_in_use_and_the_last(backend: MemoryBackend) -> None:
+    repo = new_repository(backend)
+    with pytest.raises(KeyStillNeeded, match="in use"):
+        master.remove_key(backend, repo.key_name, in_use=repo.key_name)
+    second = repo.add_key(passphrase_provider("second passphrase"))
+    master.remove_key(backend, repo.key_name, in_use=second)
+    with pytest.raises(KeyStillNeeded, match="last key"):
+        master.remove_key(backend, second, in_use="keys/another")
+    with pytest.raises(KeyNotFound):
+        master.remove_key(backend, repo.key_name, in_use=second)
+    assert [key.name for key in stored_keys(backend)] == [second]
+    with pytest.raises(WrongPassphrase):
+        Repository.open(backend, passphrase_provider())
+
+
+def test_a_key_is_found_by_a_unique_prefix_of_its_id(backend: MemoryBackend) -> None:
+    repo = new_repository(backend)
+    second = repo.add_key(passphrase_provider("second passphrase"))
+    ids = [name.removeprefix(master.KEYS_PREFIX) for name in (repo.key_name, second)]
+    assert master.find_key(backend, ids[1][:8]).name == second
+    assert master.find_key(backend, second).name == second
+    common = next(at for at, (a, b) in enumerate(zip(*ids, strict=True)) if a != b)
+    for reference in ("", ids[0][:common], "zz"):
+        with pytest.raises(KeyNotFound, match=ids[0][:8]):
+            master.find_key(backend, reference)
+
+
+def test_the_pin_of_the_files_written_matches_the_stored_key_set(backend: MemoryBackend,
+                                                                 tmp_path: Path) -> None:
+    repo = new_repository(backend)
+    before = master.key_files(backend)
+    name, data = repo.store_key(KeyFileProvider.generate(tmp_path / "k.key"))
+    assert backend.read(name) == data
+    assert master.fingerprint_of({**before, name: data}) == master.key_set_fingerprint(backend)
+    assert master.fingerprint_of(before) != master.key_set_fingerprint(backend)
+
+
+def test_a_key_withdrawn_from_an_object_lock_bucket_keeps_its_old_version(
+    make_bucket: Callable[..., str], make_s3_backend: Callable[..., S3Backend], s3_client: Any,
+) -> None:
+    bucket = make_bucket(object_lock=True)
+    backend = make_s3_backend(bucket, prefix="repo",
+                              object_lock=ObjectLockPolicy(retention=timedelta(days=3)))
+    repo = new_repository(backend)
+    second = repo.add_key(passphrase_provider("second passphrase"))
+    with pytest.raises(ObjectLocked):
+        backend.delete(second)  # a retained file cannot be deleted for good
+    master.remove_key(backend, second, in_use=repo.key_name, delete=backend.withdraw)
+    assert [key.name for key in stored_keys(backend)] == [repo.key_name]
+    kept = s3_client.list_object_versions(Bucket=bucket, Prefix=f"repo/{second}")["Versions"]
+    assert len(kept) == 1
+    assert "Object Lock for 3 days" in (backend.old_versions_kept() or "")
+
+
+def test_the_backend_says_whether_the_bucket_keeps_old_versions(
+    make_bucket: Callable[..., str], make_s3_backend: Callable[..., S3Backend], s3_client: Any,
+) -> None:
+    plain = make_bucket()
+    assert make_s3_backend(plain).old_versions_kept() is None
+    s3_client.put_bucket_versioning(Bucket=plain, VersioningConfiguration={"Status": "Enabled"})
+    assert "versioned" in (make_s3_backend(plain).old_versions_kept() or "")
+    s3_client.put_bucket_versioning(Bucket=plain,
+                                    VersioningConfiguration={"Status": "Suspended"})
+    assert "suspended" in (make_s3_backend(plain).old_versions_kept() or "")
+    assert MemoryBackend().old_versions_kept() is None
