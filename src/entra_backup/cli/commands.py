@@ -52,6 +52,9 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "Verify the repository's structure (and, with --read-data, every stored "
                 "byte)."),
     LazyCommand("key", f"{_CLI}.key_cmd:app", "The repository's keys."),
+    LazyCommand("copy", f"{_CLI}.copy_cmd:copy",
+                "Copy every snapshot into another home's repository, re-encrypted under its "
+                "keys."),
     LazyCommand("reindex", f"{_CLI}.repo_cmd:reindex",
                 "Rebuild the catalog from the repository alone."),
     LazyCommand("pin", f"{_CLI}.repo_cmd:pin",

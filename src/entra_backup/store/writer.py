@@ -50,6 +50,8 @@ class _TypeState:
     entry: TypeEntry | None = None
     dictionary: Dictionary | None = None
     training: dict[bytes, bytes] | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)
+    """Fields of the finished entry kept from another snapshot (``keep_outcome``)."""
 
 
 @dataclass
@@ -174,6 +176,12 @@ class SnapshotWriter:
                               dictionary=old.dictionary)
         self._replace(type_name, entry)
 
+    def keep_outcome(self, type_name: str, entry: TypeEntry, reused_from: str | None) -> None:
+        """Give the type, once its objects are added, ``entry``'s status, message and lost
+        ids (a copy of a snapshot into another repository keeps how each type ended)."""
+        self._state(type_name).outcome = {"status": entry.status, "message": entry.message,
+                                          "lost": entry.lost, "reused_from": reused_from}
+
     def skip(self, type_name: str, reason: str) -> None:
         """Record that a type was deliberately not backed up."""
         self._replace(type_name, TypeEntry(TypeStatus.SKIPPED, message=reason))
@@ -252,8 +260,9 @@ class SnapshotWriter:
             self._delta_base(type_name),
         )
         dictionary = None if state.dictionary is None else state.dictionary.blob_id
-        return TypeEntry(TypeStatus.OK, len(state.sorter), state.logical_bytes, manifest_id,
-                         dictionary=dictionary)
+        entry = TypeEntry(TypeStatus.OK, len(state.sorter), state.logical_bytes, manifest_id,
+                          dictionary=dictionary)
+        return replace(entry, **state.outcome)
 
     def _delta_base(self, type_name: str) -> tuple[Manifest, Callable[[], Iterator[Entry]]] | None:
         entry = None if self.parent is None else self.parent.types.get(type_name)
