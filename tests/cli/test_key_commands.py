@@ -18,6 +18,7 @@ import pytest
 from entra_backup.config import PASSPHRASE_VARIABLE
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.keys import master
+from entra_backup.store.keys.aws_kms import AwsKmsKeyProvider
 from entra_backup.store.keys.keyfile import KeyFileProvider
 from entra_backup.store.keys.passphrase import WEAK_FOR_TESTS, PassphraseKeyProvider
 from entra_backup.store.repository import Repository
@@ -248,3 +249,25 @@ def test_remove_on_a_plain_bucket_warns_of_nothing(
     assert removed.json()["old_versions_kept"] is None
     assert "Versions" not in moto.client("s3").list_object_versions(
         Bucket=bucket, Prefix=f"repo/keys/{added['id']}")
+
+
+def test_a_kms_key_added_lists_its_arn_and_opens_the_repository(
+        moto: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli = _home(tmp_path, capsys).with_env(
+        AWS_ENDPOINT_URL_KMS=moto.endpoint_url, AWS_ACCESS_KEY_ID=moto.access_key_id,
+        AWS_SECRET_ACCESS_KEY=moto.secret_access_key, AWS_DEFAULT_REGION=moto.region,
+        AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
+    kms: Any = moto.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    added = cli.json("key", "add", "--key-provider", "aws-kms", "--kms-key-id", key["KeyId"])
+    assert added["kind"] == "aws-kms" and added["kms_key_arn"] == key["Arn"]
+    listed = {item["id"]: item for item in cli.json("key", "list")}
+    assert listed[added["id"]]["kms_key_arn"] == key["Arn"]
+    assert _pinned_key_set(cli) == _key_set(cli)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in cli.env.items():
+            if value is not None:
+                patch.setenv(name, value)
+        opened = Repository.open(LocalBackend(cli.home / "repository"),
+                                 AwsKmsKeyProvider(key["KeyId"], region=moto.region))
+    assert opened.key_name == f"keys/{added['id']}"

@@ -76,6 +76,17 @@ def test_delete_removes_and_frees_the_name(backend: Backend) -> None:
     assert backend.read("index/1") == b"new"
 
 
+def test_withdraw_removes_the_file_from_the_namespace(backend: Backend) -> None:
+    backend.create("keys/k1", b"wrapped")
+    backend.create("keys/k2", b"other")
+    backend.withdraw("keys/k1")
+    assert not backend.exists("keys/k1")
+    assert [info.name for info in backend.list("keys/")] == ["keys/k2"]
+    with pytest.raises(NotFound):
+        backend.withdraw("keys/k1")
+    assert backend.old_versions_kept() is None  # a plain bucket, a folder, memory
+
+
 def test_list_filters_by_prefix_and_reports_sizes(backend: Backend) -> None:
     backend.create("data/3f/3f01", b"a" * 3)
     backend.create("data/3f/3f02", b"b" * 5)
