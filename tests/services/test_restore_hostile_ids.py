@@ -21,12 +21,19 @@ from typing import Any
 import pytest
 
 from entra_backup.domain.object_ids import MalformedObjectId
+from entra_backup.domain.object_types import by_name
 from entra_backup.domain.restore.plan import Action, PlanItem, RestorePlan
 from entra_backup.services.restore.execute import item_keys
 from entra_backup.services.restore.journal import FINISHED, Journal, JournalEntry, JournalSeal
 from entra_backup.services.restore.live_side import Document, SnapshotDocuments
 from entra_backup.services.restore.plan import RestoreOptions, plan_selection, read_live
 from entra_backup.services.restore.report import FAILED
+from entra_backup.services.restore.requests import (
+    action_path,
+    directory_object_url,
+    object_path,
+    relationship_path,
+)
 from entra_backup.services.restore.selection import select
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
 from tests.services._backup_support import graph_client
@@ -242,3 +249,20 @@ def test_real_ids_of_every_kind_the_planner_writes_still_pass(
 
     assert report.ok, [(r.key, r.reason) for r in report.items if r.outcome == FAILED]
     assert {user, group} <= set(report.id_map)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_every_path_a_step_builds_refuses_a_hostile_id(hostile: str) -> None:
+    """The second line, for ids a run meets after its start (Graph's answers)."""
+    users = by_name("users")
+    manager = users.relationship("manager")
+    builders: list[Callable[[str], str]] = [
+        lambda i: object_path(users, i),
+        lambda i: action_path("/users/{id}/assignLicense", users, i),
+        lambda i: relationship_path(users, manager, i),
+        lambda i: directory_object_url("https://graph.example/v1.0", i),
+    ]
+    for build in builders:
+        with pytest.raises(MalformedObjectId):
+            build(hostile)
+        assert build(VICTIM).count(VICTIM) == 1

@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any
 
 from entra_backup.domain.errors import EntraBackupError, UsageError
-from entra_backup.domain.object_ids import edge_kind, path_segment
+from entra_backup.domain.object_ids import MalformedObjectId, edge_kind, path_segment
 from entra_backup.domain.object_types import ObjectType, Relationship, WriteForm, by_name
 from entra_backup.domain.restore.plan import Action, PlanItem
 from entra_backup.graph.batch import BatchRequest
@@ -172,8 +172,12 @@ async def _bind(ctx: RunContext, binds: _Binds, chunk: list[str]) -> None:
 async def _ref(ctx: RunContext, object_type: ObjectType, relationship: Relationship,
                source: str, target: str, *, errors: Errors) -> None:
     mapped = ctx.ids.live(target)
-    path = relationship_path(object_type, relationship, source) + "/$ref"
-    body = {"@odata.id": directory_object_url(ctx.graph_url, mapped)}
+    try:
+        path = relationship_path(object_type, relationship, source) + "/$ref"
+        body = {"@odata.id": directory_object_url(ctx.graph_url, mapped)}
+    except MalformedObjectId as exc:  # this edge only: it may come from a bind's fallback
+        errors.append((target, local_error(exc.message)))
+        return
     method = "PUT" if relationship.single_valued else "POST"
     try:
         await ctx.lagging(partial(ctx.send, Write(method, path, body)), [source, mapped])
