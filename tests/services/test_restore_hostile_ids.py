@@ -207,7 +207,7 @@ SNAPSHOT_FIELDS: dict[str, tuple[str, Callable[[Ids], str],
 }
 
 
-@pytest.mark.parametrize("hostile", ["x?$select=a", f"../servicePrincipals/{VICTIM}"])
+@pytest.mark.parametrize("hostile", HOSTILE)
 @pytest.mark.parametrize("field", sorted(SNAPSHOT_FIELDS))
 def test_a_snapshot_document_with_a_hostile_id_sends_nothing(
         backed_up: RestoreWorld, ids: Ids, tmp_path: Path, field: str, hostile: str) -> None:
