@@ -31,6 +31,7 @@ from entra_backup.domain.errors import (
 )
 from entra_backup.home import check_folder, make_private, tighten
 from entra_backup.store.backends.base import Backend, BackendError
+from entra_backup.store.backends.endpoint import check_endpoint
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.errors import IntegrityError, RepositoryError
 from entra_backup.store.keys.base import KeyProvider, KeyProviderError, KeyServiceDown
@@ -438,6 +439,7 @@ def _s3_backend(location: str, config: AppConfig | None) -> Backend:
     if not parsed.netloc:
         raise UsageError(f"{location!r} names no bucket; use s3://bucket/prefix")
     endpoint = None if config is None else config.s3_endpoint_url
+    check_endpoint(endpoint)
     region = None if config is None else config.s3_region
     lock = None
     if config is not None and config.object_lock_days is not None:

@@ -12,6 +12,7 @@ import pytest
 
 from entra_backup.config import PASSPHRASE_VARIABLE
 from entra_backup.domain.errors import FolderNotEmpty, KeyServiceUnreachable, UnusablePath
+from entra_backup.store.backends.endpoint import InsecureEndpoint
 from tests.cli.conftest_workspace import (
     ERROR,
     WARNING,
@@ -176,3 +177,17 @@ def test_an_unreadable_folder_is_one_line(cli: Cli, tmp_path: Path) -> None:
             assert_one_line_error(cli.run(*command), UnusablePath.exit_code)
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize(("endpoint", "allowed", "says"), [
+    ("http://s3.example.net:9000", "loopback", "use https://"),
+    ("http://127.0.0.1:9000", None, "ENTRA_BACKUP_S3_ALLOW_HTTP=loopback"),
+    ("http://localhost:9000", "yes", "ENTRA_BACKUP_S3_ALLOW_HTTP=loopback"),
+])
+def test_an_s3_endpoint_over_plain_http_is_refused(cli: Cli, endpoint: str, allowed: str | None,
+                                                   says: str) -> None:
+    """Before the bucket is contacted and before the home is made (exit 38)."""
+    result = cli.with_env(ENTRA_BACKUP_S3_ALLOW_HTTP=allowed).run(
+        "init", "--repo", "s3://backups/repo", "--s3-endpoint-url", endpoint)
+    assert_one_line_error(result, InsecureEndpoint.exit_code, contains=(endpoint, says))
+    assert not cli.home.exists()

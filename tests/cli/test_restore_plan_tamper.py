@@ -1,8 +1,9 @@
 """A saved plan (``restore --dry-run --json > plan.json``) executes only as it was made.
 
 An edited plan, one without its MAC or one sealed under another repository's key is
-refused with exit 16 before anything is written and before any run folder exists; a plan
-that writes a type without recording its live state is refused with exit 17; and a
+refused with exit 27 before anything is written and before any run folder exists; a plan
+that writes a type without recording its live state is refused with exit 28, one holding
+a malformed id with exit 37 before any request; and a
 ``--plan`` restore killed part way continues with the same command (the tenant changed by
 what the run itself did, which must not block it).
 """
@@ -34,6 +35,7 @@ from tests.cli.conftest_workspace import Cli, assert_one_line_error, weak_passph
 
 NOT_AUTHENTIC = 27
 WITHOUT_LIVE_STATE = 28
+MALFORMED_ID = 37
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -155,6 +157,28 @@ def test_a_plan_that_writes_a_type_without_its_live_state_is_refused(
     assert_one_line_error(result, WITHOUT_LIVE_STATE)
     assert "groups" in result.err
     assert setting.writes() == before
+    assert setting.runs() == []
+
+
+def test_a_sealed_plan_with_a_malformed_id_is_refused_before_any_request(
+        cli: Cli, setting: Setting, tmp_path: Path) -> None:
+    """Sealed with the right key, but an id that would add query options to the PATCH:
+    refused whole with one line naming the id and where it is, before any request."""
+    setting.change_group()
+    path = tmp_path / "plan.json"
+    value = _saved_plan(cli, setting, path, "groups")
+    [number] = [n for n, i in enumerate(value["items"], start=1) if i["action"] == "update"]
+    value["items"][number - 1]["live_id"] = "x?$select=a"
+    _write(path, seal_plan(value, setting.keys().plan_mac))
+    before = len(setting.live.control("GET", "/log"))
+
+    result = _execute(cli, setting, path)
+
+    assert_one_line_error(result, MALFORMED_ID)
+    assert f"malformed groups id 'x?$select=a' in {path}, item {number} (update groups, " \
+        "live_id): expected a GUID" in result.err
+    assert len(setting.live.control("GET", "/log")) == before, "no request at all"
+    assert setting.group_description() == "Changed after backup"
     assert setting.runs() == []
 
 

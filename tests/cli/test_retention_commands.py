@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from entra_backup.catalog import Catalog
+from entra_backup.store.backends.endpoint import ALLOW_HTTP_VARIABLE, ALLOW_LOOPBACK
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.lock import RepositoryLock
 from tests.cli.conftest_workspace import (
@@ -246,7 +247,9 @@ def _s3_cli(live: LiveEmulator, moto: MotoServer, home: Path,
             capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli.for_home(home, {SECRET_VARIABLE: live.client_secret,
                                "AWS_ACCESS_KEY_ID": moto.access_key_id,
-                               "AWS_SECRET_ACCESS_KEY": moto.secret_access_key}, capsys)
+                               "AWS_SECRET_ACCESS_KEY": moto.secret_access_key,
+                               # The test server speaks http on loopback.
+                               ALLOW_HTTP_VARIABLE: ALLOW_LOOPBACK}, capsys)
 
 
 def _bucket(moto: MotoServer, *, object_lock: bool) -> str:

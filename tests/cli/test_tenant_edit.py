@@ -113,6 +113,31 @@ def test_bad_tenant_input_is_one_line_and_changes_nothing(
     assert _registry(cli) == before
 
 
+@pytest.mark.parametrize(("args", "option"), [
+    (("tenant", "edit", TENANT, "--member-of", f"{TENANT_ID},x?$select=a"), "--member-of"),
+    (("tenant", "edit", TENANT, "--groups", "../servicePrincipals"), "--groups"),
+    (("tenant", "add", "other", "--tenant-id", TENANT_ID, "--client-id", CLIENT_ID,
+      "--client-secret-env", "S", "--users", "alice@contoso.com"), "--users"),
+])
+def test_a_scope_id_that_is_no_guid_is_refused(cli: Cli, args: tuple[str, ...],
+                                               option: str) -> None:
+    """member_of groups are read at /groups/{id}/members: a malformed id is refused when
+    it is given (exit 37), not when a backup puts it into a path."""
+    before = _registry(cli)
+    line = assert_one_line_error(cli.run(*args), 37)
+    assert f" in {option}: expected a GUID" in line, line
+    assert _registry(cli) == before
+
+
+def test_scope_ids_that_are_guids_are_stored(cli: Cli) -> None:
+    edited = cli.run("tenant", "edit", TENANT, "--member-of", TENANT_ID.upper(),
+                     "--users", f"{CLIENT_ID}, {TENANT_ID}")
+    assert edited.code == 0, str(edited)
+    scope = _record(cli)["scope"]
+    assert scope["member_of"] == [TENANT_ID.upper()]
+    assert scope["user_ids"] == sorted([CLIENT_ID, TENANT_ID])
+
+
 def test_an_edit_to_a_plain_http_graph_url_is_refused(cli: Cli) -> None:
     before = _registry(cli)
     assert_one_line_error(cli.run("tenant", "edit", TENANT, "--graph-url",

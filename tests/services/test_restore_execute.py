@@ -61,6 +61,8 @@ allow_weak_kdf_for_tests()
 
 PASSWORD = "Restore!2026-Xq"
 CHECKPOINT = "restore-backed-up"
+DEVICE = "00000000-0000-4000-8000-0000000000d1"
+"""A device id no tenant of these tests holds (a skipped step names it)."""
 TYPES = ("users", "groups", "applications", "servicePrincipals", "administrativeUnits",
          "conditionalAccessPolicies", "namedLocations", "authorizationPolicy")
 
@@ -553,7 +555,7 @@ def test_a_recreation_that_may_have_landed_is_found_not_duplicated(
 
 def test_a_journal_of_another_plan_is_refused(world: World, tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
-    skip = PlanItem(Action.SKIP, "devices", "device-1", "nothing to do")
+    skip = PlanItem(Action.SKIP, "devices", DEVICE, "nothing to do")
     assert world.execute(world.plan(skip), journal).counts["skipped"] == 1
     other = RestorePlan(tenant=TENANT, snapshot=world.snapshot.id,
                         created_at="2026-08-02T10:00:00+00:00", options={}, items=[skip])
@@ -656,7 +658,7 @@ def test_failures_are_reported_with_graphs_error_and_the_rest_is_done(world: Wor
                  properties=("jobTitle",)),
         recreate("groups", mail_enabled),
         add_edges("groups", mail_enabled, "members", members),
-        PlanItem(Action.SKIP, "devices", "device-1", "devices re-register themselves"))
+        PlanItem(Action.SKIP, "devices", DEVICE, "devices re-register themselves"))
     report = world.execute(plan, tmp_path / "journal.jsonl")
 
     assert not report.ok
@@ -673,7 +675,7 @@ def test_failures_are_reported_with_graphs_error_and_the_rest_is_done(world: Wor
     edges = by_key[("add-relationships", mail_enabled)]
     assert edges.outcome == "failed"
     assert edges.reason.startswith(f"depends on {mail_enabled}, which failed")
-    skipped = by_key[("skip", "device-1")]
+    skipped = by_key[("skip", DEVICE)]
     assert (skipped.outcome, skipped.reason) == ("skipped", "devices re-register themselves")
     assert world.graph.get(f"users/{cloud}")["jobTitle"] == \
         world.stored["users"][cloud]["jobTitle"]

@@ -246,13 +246,14 @@ def test_a_plans_mac_covers_every_field() -> None:
         return hmac.new(b"k", data, hashlib.sha256).digest()
 
     value = {"format": "x", "items": [{"action": "update", "live_id": "a"}],
-             "live_state": {"users": "d"}}
+             "live_state": {"users": "d"}, "matched": {"a": "b"}}
     sealed = seal_plan(value, mac)
     check_plan(sealed, mac, "plan.json")
     check_plan(dict(reversed(list(sealed.items()))), mac, "plan.json")  # key order: same
     changed = orjson.loads(orjson.dumps(sealed))
     changed["items"][0]["live_id"] = "b"
-    for wrong in (changed, {**sealed, "live_state": {}},
+    for wrong in (changed, {**sealed, "live_state": {}}, {**sealed, "matched": {"a": "c"}},
+                  {**sealed, "matched": {}},
                   {k: v for k, v in sealed.items() if k != "mac"}):
         with pytest.raises(PlanNotAuthentic):
             check_plan(wrong, mac, "plan.json")

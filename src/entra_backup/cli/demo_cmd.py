@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_ids import path_segment
 from entra_backup.graph.client import GraphClient, TenantConnection
 
 SECRET_VARIABLE = "DEMO_CLIENT_SECRET"
@@ -145,16 +146,18 @@ async def _change_tenant(info: dict[str, str]) -> Changes:
         cloud = [user for user in people if not user.get("onPremisesSyncEnabled")]
         first, second = cloud[0], cloud[1]
         domain = str(first["userPrincipalName"]).split("@", 1)[1]
-        await graph.patch(f"/users/{first['id']}", {"jobTitle": "Incident Commander"})
+        await graph.patch(f"/users/{path_segment('users', first['id'])}",
+                          {"jobTitle": "Incident Commander"})
         created = await graph.post("/users", {
             "accountEnabled": True, "displayName": "Demo Newcomer",
             "mailNickname": "demo.newcomer", "userPrincipalName": f"demo.newcomer@{domain}",
             "passwordProfile": {"password": "Demo-Passw0rd-2026!",
                                 "forceChangePasswordNextSignIn": True}})
-        await graph.delete(f"/users/{second['id']}")
+        await graph.delete(f"/users/{path_segment('users', second['id'])}")
         group = await _assigned_group(graph)
-        await graph.post(f"/groups/{group['id']}/members/$ref",
-                         {"@odata.id": f"{info['graph_url']}/directoryObjects/{created['id']}"})
+        member = path_segment("directoryObjects", created["id"])
+        await graph.post(f"/groups/{path_segment('groups', group['id'])}/members/$ref",
+                         {"@odata.id": f"{info['graph_url']}/directoryObjects/{member}"})
     return Changes([f"jobTitle of {first['displayName']} set to 'Incident Commander' "
                     f"({first['id']})",
                     f"user {created['displayName']} created ({created['id']})",

@@ -57,6 +57,7 @@ from entra_backup.domain.errors import UsageError
 from entra_backup.domain.object_types import by_name
 from entra_backup.domain.restore.authentic import check_plan, seal_plan
 from entra_backup.domain.restore.plan import Action, CaState, RestorePlan, changed_types
+from entra_backup.domain.restore.plan_ids import check_plan_ids
 from entra_backup.graph.client import GraphClient, TenantConnection
 from entra_backup.graph.errors import PermissionDenied
 from entra_backup.services import browse
@@ -262,6 +263,7 @@ def _saved_plan(target: _Target, plan_file: Path, options: RestoreOptions,
         raise UsageError(f"{plan_file} was made with --ca-state {recorded}, which it "
                          f"executes; give --plan without --ca-state {ca_state} (or make "
                          "the plan again with it)")
+    check_plan_ids(plan, str(plan_file))
     unguarded = unguarded_types(plan)
     if unguarded:
         raise PlanWithoutLiveState(f"{plan_file} writes {', '.join(unguarded)} without "

@@ -27,6 +27,7 @@ from entra_backup.cli.retention_cmd import (
 )
 from entra_backup.config import TenantRecord, save_tenants
 from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_ids import checked_id
 from entra_backup.domain.object_types import select_types
 from entra_backup.graph.client import TenantConnection
 from entra_backup.graph.clouds import resolve_endpoints
@@ -40,6 +41,12 @@ app = typer.Typer(help="Register and check tenants.", no_args_is_help=True)
 
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _ids(value: str | None, kind: str, option: str) -> frozenset[str]:
+    """Object ids of a scope option, each a well-formed id of ``kind`` (member_of groups
+    are read at ``/groups/{id}/members``); MalformedObjectId otherwise."""
+    return frozenset(checked_id(kind, part, option) for part in _split(value))
 
 
 @app.command("add")
@@ -87,8 +94,8 @@ def add(
     resolve_endpoints(service.check_tenant_id(tenant_id), cloud=cloud, authority=authority,
                       graph_url=graph_url)
     scope = BackupScope(tuple(t.name for t in select_types(_split(types))),
-                        frozenset(_split(users)), frozenset(_split(groups)),
-                        frozenset(_split(member_of)))
+                        _ids(users, "users", "--users"), _ids(groups, "groups", "--groups"),
+                        _ids(member_of, "groups", "--member-of"))
     record = TenantRecord(
         name=service.check_tenant_name(name), tenant_id=service.check_tenant_id(tenant_id),
         client_id=service.check_client_id(client_id), secret_env=client_secret_env,
@@ -272,11 +279,11 @@ def _scope_change(record: TenantRecord, types: str | None, users: str | None,
             raise UsageError("--types needs type names, or 'all'")
         scope = replace(scope, types=tuple(t.name for t in select_types(wanted)))
     if users is not None:
-        scope = replace(scope, user_ids=frozenset(_split(users)))
+        scope = replace(scope, user_ids=_ids(users, "users", "--users"))
     if groups is not None:
-        scope = replace(scope, group_ids=frozenset(_split(groups)))
+        scope = replace(scope, group_ids=_ids(groups, "groups", "--groups"))
     if member_of is not None:
-        scope = replace(scope, member_of=frozenset(_split(member_of)))
+        scope = replace(scope, member_of=_ids(member_of, "groups", "--member-of"))
     return {"scope": scope.to_json()}
 
 

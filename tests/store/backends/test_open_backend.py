@@ -9,6 +9,7 @@ import pytest
 
 from entra_backup.store.backends import BackendUrlError, open_backend, s3_settings_from_url
 from entra_backup.store.backends.base import ReadOnlyBackend
+from entra_backup.store.backends.endpoint import ALLOW_HTTP_VARIABLE, ALLOW_LOOPBACK
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.backends.memory import MemoryBackend
 from entra_backup.store.backends.s3 import ObjectLockPolicy
@@ -80,6 +81,7 @@ def test_an_s3_location_reaches_the_server(
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", moto_server.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto_server.secret_access_key)
+    monkeypatch.setenv(ALLOW_HTTP_VARIABLE, ALLOW_LOOPBACK)  # the test server speaks http
     bucket = make_bucket()
     location = f"s3://{bucket}/repo?endpoint={moto_server.endpoint_url}&region={moto_server.region}"
     backend = open_backend(location)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from entra_backup.domain.documents import sorted_edges
+from entra_backup.domain.object_ids import path_segment
 from entra_backup.domain.object_types import Capture, ObjectType, Relationship, WriteForm
 from entra_backup.graph.batch import BatchRequest, BatchResult
 from entra_backup.graph.client import GraphClient
@@ -36,13 +37,14 @@ def needs_per_object(object_type: ObjectType) -> bool:
 
 
 def _requests(object_type: ObjectType, object_id: str) -> list[tuple[str, BatchRequest]]:
+    segment = path_segment(object_type.name, object_id, f"Graph's list of {object_type.name}")
     requests = [(f"{object_id}|{relationship.name}",
-                 BatchRequest("GET", relationship.path.format(id=object_id) + "?$top=999"))
+                 BatchRequest("GET", relationship.path.format(id=segment) + "?$top=999"))
                 for relationship in per_object_relationships(object_type)]
     if object_type.per_object_select:
         select = ",".join(object_type.per_object_select)
         requests.append((f"{object_id}|$select",
-                         BatchRequest("GET", f"{object_type.path}/{object_id}?$select={select}")))
+                         BatchRequest("GET", f"{object_type.path}/{segment}?$select={select}")))
     return requests
 
 

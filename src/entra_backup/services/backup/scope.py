@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from entra_backup.domain.canonical import canonical_bytes
+from entra_backup.domain.object_ids import path_segment
 from entra_backup.domain.object_types import TYPES as ALL_TYPES
 from entra_backup.domain.object_types import ObjectType, select_types
 from entra_backup.graph.client import GraphClient
@@ -72,7 +73,8 @@ async def resolve(scope: BackupScope, client: GraphClient) -> ObjectFilter:
         return ObjectFilter()
     users, groups = set(scope.user_ids), set(scope.group_ids) | set(scope.member_of)
     for group_id in sorted(scope.member_of):
-        async for member in client.iterate(f"/groups/{group_id}/members",
+        segment = path_segment("groups", group_id, "the backup scope's member_of")
+        async for member in client.iterate(f"/groups/{segment}/members",
                                            {"$select": "id", "$top": "999"},
                                            permission="GroupMember.Read.All"):
             _sort_member(member, users, groups)

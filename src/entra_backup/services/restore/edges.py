@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from entra_backup.domain.errors import UsageError
+from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_ids import MalformedObjectId, edge_kind, path_segment
 from entra_backup.domain.object_types import ObjectType, Relationship, WriteForm, by_name
 from entra_backup.domain.restore.plan import Action, PlanItem
 from entra_backup.graph.batch import BatchRequest
@@ -31,7 +32,16 @@ from entra_backup.graph.errors import BadRequest, GraphClientError, NotFound
 from entra_backup.services.restore.context import Outcome, RunContext
 from entra_backup.services.restore.ids import DependencyFailed, body_ids
 from entra_backup.services.restore.report import DONE, FAILED, SKIPPED
-from entra_backup.services.restore.requests import FATAL, Write, already, first_line, local_error
+from entra_backup.services.restore.requests import (
+    FATAL,
+    Write,
+    already,
+    directory_object_url,
+    first_line,
+    local_error,
+    object_path,
+    relationship_path,
+)
 
 Errors = list[tuple[str, GraphClientError]]
 """(target, Graph's error) of every edge that could not be written."""
@@ -47,6 +57,8 @@ class _Binds:
     source: str
     chunks: list[list[str]]
     blocked: list[str]
+    path: str
+    """Where the bind ``PATCH``es go: the source object (its id checked and escaped)."""
     errors: Errors = field(default_factory=list)
 
 
@@ -80,7 +92,7 @@ async def add_edges(ctx: RunContext, item: PlanItem) -> Outcome:
         errors = binds.errors
     elif relationship.write is WriteForm.REF:
         for target in targets:
-            await _ref(ctx, relationship, source, target, errors)
+            await _ref(ctx, object_type, relationship, source, target, errors=errors)
     else:
         blocked += await _entities(ctx, item, relationship, source, targets, errors=errors)
     return _edge_outcome(item, blocked, errors)
@@ -91,20 +103,26 @@ async def add_binds_batch(ctx: RunContext, group: Sequence[tuple[str, PlanItem]]
     """Bind items (see :func:`is_bind`) whose ``PATCH``es travel in shared ``$batch``es."""
     outcomes: list[tuple[str, Outcome]] = []
     ready: list[tuple[str, _Binds]] = []
+    sent: list[tuple[_Binds, list[str], dict[str, Any]]] = []
     for key, item in group:
         try:
             ctx.ids.check(item.object_id)
+            binds = _binds(ctx, item, by_name(item.type),
+                           _relationship(by_name(item.type), item))
+            requests = [(chunk, _bind_body(ctx, binds.relationship, chunk))
+                        for chunk in binds.chunks]
         except DependencyFailed as exc:
             outcomes.append((key, Outcome(FAILED, str(exc))))
             continue
-        ready.append((key, _binds(ctx, item, by_name(item.type),
-                                  _relationship(by_name(item.type), item))))
-    sent = [(binds, chunk) for _, binds in ready for chunk in binds.chunks]
+        except EntraBackupError as exc:
+            outcomes.append((key, Outcome(FAILED, exc.message)))
+            continue
+        ready.append((key, binds))
+        sent += [(binds, chunk, body) for chunk, body in requests]
     answers = await ctx.client.batch([
-        BatchRequest("PATCH", f"{binds.object_type.path}/{binds.source}",
-                     _bind_body(ctx, binds.relationship, chunk), id=str(n))
-        for n, (binds, chunk) in enumerate(sent, start=1)])
-    for (binds, chunk), answer in zip(sent, answers, strict=True):
+        BatchRequest("PATCH", binds.path, body, id=str(n))
+        for n, (binds, _, body) in enumerate(sent, start=1)])
+    for (binds, chunk, _), answer in zip(sent, answers, strict=True):
         if answer.error() is not None:
             await _bind(ctx, binds, chunk)  # as if sent alone: lag, one at a time
     outcomes += [(key, _edge_outcome(b.item, b.blocked, b.errors)) for key, b in ready]
@@ -116,20 +134,22 @@ def _binds(ctx: RunContext, item: PlanItem, object_type: ObjectType,
     bound = set(ctx.bound.get((item.object_id, relationship.name), ()))
     targets = [t for t in item.edges if t not in ctx.ids.failed and t not in bound]
     size = max(1, relationship.max_per_request)
-    return _Binds(item, object_type, relationship, ctx.ids.live(item.object_id, item.live_id),
+    source = ctx.ids.live(item.object_id, item.live_id)
+    return _Binds(item, object_type, relationship, source,
                   [targets[n:n + size] for n in range(0, len(targets), size)],
-                  [t for t in item.edges if t in ctx.ids.failed])
+                  [t for t in item.edges if t in ctx.ids.failed],
+                  object_path(object_type, source))
 
 
 def _bind_body(ctx: RunContext, relationship: Relationship, chunk: list[str]
                ) -> dict[str, Any]:
     return {f"{relationship.name}@odata.bind":
-            [f"{ctx.graph_url}/directoryObjects/{ctx.ids.live(t)}" for t in chunk]}
+            [directory_object_url(ctx.graph_url, ctx.ids.live(t)) for t in chunk]}
 
 
 async def _bind(ctx: RunContext, binds: _Binds, chunk: list[str]) -> None:
     body = _bind_body(ctx, binds.relationship, chunk)
-    path = f"{binds.object_type.path}/{binds.source}"
+    path = binds.path
     try:
         await ctx.lagging(partial(ctx.client.patch, path, body),
                           [binds.source, *(ctx.ids.live(t) for t in chunk)])
@@ -143,16 +163,21 @@ async def _bind(ctx: RunContext, binds: _Binds, chunk: list[str]) -> None:
             # One missing or already linked target refuses the whole list (a run
             # stopped half-way, a target deleted since): one at a time instead.
             for target in chunk:
-                await _ref(ctx, binds.relationship, binds.source, target, binds.errors)
+                await _ref(ctx, binds.object_type, binds.relationship, binds.source, target,
+                           errors=binds.errors)
         else:
             binds.errors.extend((target, exc) for target in chunk)
 
 
-async def _ref(ctx: RunContext, relationship: Relationship, source: str, target: str,
-               errors: Errors) -> None:
+async def _ref(ctx: RunContext, object_type: ObjectType, relationship: Relationship,
+               source: str, target: str, *, errors: Errors) -> None:
     mapped = ctx.ids.live(target)
-    path = relationship.path.format(id=source) + "/$ref"
-    body = {"@odata.id": f"{ctx.graph_url}/directoryObjects/{mapped}"}
+    try:
+        path = relationship_path(object_type, relationship, source) + "/$ref"
+        body = {"@odata.id": directory_object_url(ctx.graph_url, mapped)}
+    except MalformedObjectId as exc:  # this edge only: it may come from a bind's fallback
+        errors.append((target, local_error(exc.message)))
+        return
     method = "PUT" if relationship.single_valued else "POST"
     try:
         await ctx.lagging(partial(ctx.send, Write(method, path, body)), [source, mapped])
@@ -184,7 +209,7 @@ async def _entities(ctx: RunContext, item: PlanItem, relationship: Relationship,
             errors.append((target, local_error(
                 f"{relationship.name} entries are not written by a restore")))
             continue
-        path = relationship.path.format(id=source)
+        path = relationship_path(by_name(item.type), relationship, source)
         try:
             await ctx.lagging(partial(ctx.client.post, path, body), [source, *body_ids(body)])
         except FATAL:
@@ -219,15 +244,17 @@ async def remove_edges(ctx: RunContext, item: PlanItem) -> Outcome:
     if not relationship.restorable:
         return Outcome(SKIPPED, relationship.not_restorable_reason or
                        f"{relationship.name} is not written by a restore")
-    base = relationship.path.format(id=ctx.ids.live(item.object_id, item.live_id))
+    base = relationship_path(object_type, relationship,
+                             ctx.ids.live(item.object_id, item.live_id))
+    kind = edge_kind(relationship.name)
     errors: Errors = []
     for target in item.edges:
         if relationship.single_valued:
             path = f"{base}/$ref"
         elif relationship.write is WriteForm.ENTITY:
-            path = f"{base}/{target}"
+            path = f"{base}/{path_segment(kind, target)}"
         else:
-            path = f"{base}/{ctx.ids.live(target)}/$ref"
+            path = f"{base}/{path_segment(kind, ctx.ids.live(target))}/$ref"
         try:
             await ctx.client.delete(path)
         except NotFound:

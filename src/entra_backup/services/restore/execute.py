@@ -21,9 +21,11 @@ re-creation or undelete failed fails with "depends on <id>, which failed" (a rel
 step still writes its other edges). Authentication failures and an unreachable Graph stop
 the run: the journal keeps what was done.
 
-Before anything is sent, every item is checked against the snapshot and the plan's
-options (:mod:`.validate`); an item that fails is reported failed with the reason and is
-not written.
+Before anything is sent, every id of the plan (and every new id the journal gives a
+re-created object) is checked for its type's form: one malformed id refuses the whole
+run (``MalformedObjectId``, :mod:`entra_backup.domain.restore.plan_ids`). Then every item
+is checked against the snapshot and the plan's options (:mod:`.validate`); an item that
+fails is reported failed with the reason and is not written.
 
 Resuming: the journal (:mod:`.journal`) is read first; finished items are not sent again
 and the id map is rebuilt from it, so running the same plan with the same journal after a
@@ -41,6 +43,7 @@ from typing import Any
 
 from entra_backup.domain.canonical import canonical_bytes
 from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_ids import checked_id
 from entra_backup.domain.object_types import Lane, by_name
 from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import (
@@ -50,6 +53,7 @@ from entra_backup.domain.restore.plan import (
     RestorePlan,
     bound_at_create,
 )
+from entra_backup.domain.restore.plan_ids import check_plan_ids
 from entra_backup.graph.batch import MAX_BATCH, BatchRequest
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import GraphClientError
@@ -105,6 +109,7 @@ async def execute_plan(client: GraphClient, repo: Repository, snapshot: Snapshot
     keyed = list(zip(item_keys(ordered), ordered, strict=True))
     for item in ordered:
         by_name(item.type)
+    check_plan_ids(plan)
     log = Journal.open(journal, {"tenant": plan.tenant, "snapshot": plan.snapshot,
                                  "plan_created_at": plan.created_at},
                        JournalSeal.for_journal(repo.keys, plan.tenant, plan.snapshot, journal))
@@ -316,6 +321,8 @@ class _Executor:
         if entry is None or entry.event != FINISHED:
             return
         if item.action is Action.RECREATE and entry.new_id:
+            checked_id(item.type, entry.new_id,
+                       f"the restore journal {self.ctx.journal.path} (item {key})")
             ids.map(item.object_id, entry.new_id, entry.old_app_id, entry.new_app_id)
             if recreate.UNBOUND in entry.flags:
                 recreate.forget_binds(self.ctx, item.object_id)

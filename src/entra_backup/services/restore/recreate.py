@@ -36,6 +36,7 @@ from functools import partial
 from typing import Any
 
 from entra_backup.domain.errors import EntraBackupError, UsageError
+from entra_backup.domain.object_ids import MalformedObjectId, is_well_formed
 from entra_backup.domain.object_types import Lane, ObjectType, by_name
 from entra_backup.domain.restore import guests
 from entra_backup.domain.restore.plan import BOUND_ON_CREATE, REPORT_ONLY, Action, PlanItem
@@ -45,7 +46,14 @@ from entra_backup.services.restore.context import Outcome, RunContext
 from entra_backup.services.restore.ids import DependencyFailed, body_ids
 from entra_backup.services.restore.journal import FINISHED, STARTED, JournalEntry
 from entra_backup.services.restore.report import DONE, FAILED, NEEDS_ENABLING, NEEDS_SECRETS
-from entra_backup.services.restore.requests import FATAL, first_line, is_lag
+from entra_backup.services.restore.requests import (
+    FATAL,
+    action_path,
+    directory_object_url,
+    first_line,
+    is_lag,
+    object_path,
+)
 from entra_backup.services.restore.simple_items import license_change
 
 UNBOUND = "created-without-bindings"
@@ -184,7 +192,7 @@ def _add_binds(ctx: RunContext, item: PlanItem, creation: _Creation) -> None:
         if targets:
             creation.binds[name] = targets
             creation.body[f"{name}@odata.bind"] = [
-                f"{ctx.graph_url}/directoryObjects/{t}" for t in targets]
+                directory_object_url(ctx.graph_url, t) for t in targets]
 
 
 def _unbind(ctx: RunContext, item: PlanItem, creation: _Creation,
@@ -214,6 +222,10 @@ async def _created(ctx: RunContext, item: PlanItem, creation: _Creation, answer:
     if not isinstance(created.get("id"), str):
         return Outcome(FAILED, "Graph answered the create without the new object's id")
     new_id = str(created["id"])
+    if not is_well_formed(creation.object_type.name, new_id):
+        # Never mapped: later paths and bodies would carry it.
+        return Outcome(FAILED, MalformedObjectId(creation.object_type.name, new_id,
+                                                 "Graph's answer to the create").message)
     app_id = created.get("appId")
     ctx.ids.created.add(new_id)
     return await _complete(ctx, item, creation, new_id, app_id if isinstance(app_id, str)
@@ -235,13 +247,14 @@ async def _complete(ctx: RunContext, item: PlanItem, creation: _Creation, new_id
     if object_type.derived_types and later and "@odata.type" in creation.document:
         later = {"@odata.type": creation.document["@odata.type"], **later}
     steps = [(", ".join(sorted(creation.later)),
-              partial(ctx.client.patch, f"{object_type.path}/{new_id}", later))] if later else []
+              partial(ctx.client.patch, object_path(object_type, new_id), later))] \
+        if later else []
     licences = creation.document.get("assignedLicenses")
     action = dict(object_type.property_actions).get("assignedLicenses")
     change = license_change(licences, None) if action else None
     if action and change is not None:
-        steps.append(("assignedLicenses", partial(ctx.client.post, action.format(id=new_id),
-                                                  change)))
+        steps.append(("assignedLicenses", partial(
+            ctx.client.post, action_path(action, object_type, new_id), change)))
     for what, send in steps:
         try:
             await ctx.lagging(send, [new_id])

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from entra_backup.domain.object_ids import path_segment
+from entra_backup.domain.object_types import ObjectType, Relationship
 from entra_backup.graph.client import GraphClient
 from entra_backup.graph.errors import (
     AuthenticationError,
@@ -41,6 +43,27 @@ class Write:
     path: str
     body: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def object_path(object_type: ObjectType, object_id: str) -> str:
+    """``{type path}/{id}``, the id checked for the type's form and escaped."""
+    return f"{object_type.path}/{path_segment(object_type.name, object_id)}"
+
+
+def action_path(template: str, object_type: ObjectType, object_id: str) -> str:
+    """A property action's path (``/users/{id}/assignLicense``) for one object."""
+    return template.format(id=path_segment(object_type.name, object_id))
+
+
+def relationship_path(object_type: ObjectType, relationship: Relationship,
+                      source: str) -> str:
+    """A relationship's path (``/groups/{id}/members``) for one source object."""
+    return relationship.path.format(id=path_segment(object_type.name, source))
+
+
+def directory_object_url(graph_url: str, object_id: str) -> str:
+    """The URL an ``@odata.bind`` or ``@odata.id`` names a directory object by."""
+    return f"{graph_url}/directoryObjects/{path_segment('directoryObjects', object_id)}"
 
 
 async def send(client: GraphClient, write: Write) -> dict[str, Any]:

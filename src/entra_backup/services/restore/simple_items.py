@@ -17,23 +17,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from entra_backup.domain.object_ids import path_segment
 from entra_backup.domain.object_types import ObjectType, by_name
 from entra_backup.domain.restore.plan import Action, PlanItem
 from entra_backup.graph.errors import GraphClientError, NotFound
 from entra_backup.services.restore.context import Outcome, RunContext
 from entra_backup.services.restore.report import DONE, FAILED
-from entra_backup.services.restore.requests import FATAL, Write, first_line, is_live, plain
+from entra_backup.services.restore.requests import (
+    FATAL,
+    Write,
+    action_path,
+    first_line,
+    is_live,
+    object_path,
+    plain,
+)
 
 
 def prepare(ctx: RunContext, item: PlanItem) -> Write | Outcome:
     """The request of an undelete, update or remove item."""
     object_type = by_name(item.type)
     if item.action is Action.UNDELETE:
-        return Write("POST", f"/directory/deletedItems/{item.object_id}/restore")
+        deleted = path_segment("directoryObjects", item.object_id)
+        return Write("POST", f"/directory/deletedItems/{deleted}/restore")
     if item.action is Action.REMOVE:
         if object_type.singleton:
             return Outcome(FAILED, f"{item.type} is a singleton and cannot be removed")
-        return Write("DELETE", f"{object_type.path}/{item.object_id}")
+        return Write("DELETE", object_path(object_type, item.object_id))
     return _update_write(ctx, object_type, item)
 
 
@@ -62,7 +72,7 @@ async def conclude(ctx: RunContext, item: PlanItem, write: Write,
             restored = str(answer.get("id") or item.object_id)
             ctx.ids.match(item.object_id, restored)
             return Outcome(DONE, new_id=restored, notes=notes)
-        path = f"{by_name(item.type).path}/{item.object_id}"
+        path = object_path(by_name(item.type), item.object_id)
         if isinstance(error, NotFound) and await is_live(ctx.client, path):
             ctx.ids.match(item.object_id, item.object_id)
             return Outcome(DONE, new_id=item.object_id, notes=[*notes, "already restored"])
@@ -98,7 +108,7 @@ def _update_write(ctx: RunContext, object_type: ObjectType, item: PlanItem
         return Outcome(DONE, "nothing left to write", notes=notes)
     if object_type.derived_types and "@odata.type" in document:
         body["@odata.type"] = document["@odata.type"]
-    path = object_type.path if object_type.singleton else f"{object_type.path}/{target}"
+    path = object_type.path if object_type.singleton else object_path(object_type, target)
     return Write("PATCH", path, body, notes)
 
 
@@ -115,7 +125,7 @@ async def _update_actions(ctx: RunContext, item: PlanItem, notes: list[str]) -> 
                          "does not call; left out")
             continue
         try:
-            live = await ctx.client.get(f"{object_type.path}/{target}",
+            live = await ctx.client.get(object_path(object_type, target),
                                         {"$select": "assignedLicenses"})
         except FATAL:
             raise
@@ -126,7 +136,7 @@ async def _update_actions(ctx: RunContext, item: PlanItem, notes: list[str]) -> 
         change = license_change(ctx.document(item).get("assignedLicenses"),
                                 live.get("assignedLicenses"))
         if change is not None:
-            await ctx.client.post(actions[name].format(id=target), change)
+            await ctx.client.post(action_path(actions[name], object_type, target), change)
     return Outcome(DONE, notes=notes)
 
 

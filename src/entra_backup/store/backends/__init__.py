@@ -8,7 +8,8 @@
   ``conditional_create`` (``false`` only for servers without ``If-None-Match``),
   ``object_lock_days`` and ``object_lock_mode`` (``COMPLIANCE`` or ``GOVERNANCE``) -
   :class:`~.s3.S3Backend`, credentials from boto3's usual chain (environment, profile,
-  instance role);
+  instance role). The endpoint must be ``https://``; ``http://`` only to a loopback
+  address with ``ENTRA_BACKUP_S3_ALLOW_HTTP=loopback`` (:mod:`.endpoint`);
 * ``memory://`` - a fresh :class:`~.memory.MemoryBackend`.
 
 The result is wrapped in :class:`~.wrappers.RetryingBackend` (unless ``retry=False``) and
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from entra_backup.store.backends.base import Backend, BackendError
+from entra_backup.store.backends.endpoint import InsecureEndpoint, check_endpoint
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.backends.memory import MemoryBackend
 from entra_backup.store.backends.wrappers import ReadOnlyView, RetryingBackend
@@ -29,7 +31,8 @@ from entra_backup.store.backends.wrappers import ReadOnlyView, RetryingBackend
 if TYPE_CHECKING:
     from entra_backup.store.backends.s3 import S3Settings
 
-__all__ = ["BackendUrlError", "open_backend", "s3_settings_from_url"]
+__all__ = ["BackendUrlError", "InsecureEndpoint", "check_endpoint", "open_backend",
+           "s3_settings_from_url"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -91,6 +94,7 @@ def s3_settings_from_url(location: str) -> S3Settings:
     if unknown:
         raise BackendUrlError(f"unknown S3 option(s) {sorted(unknown)} in {location!r}")
     endpoint = query.get("endpoint")
+    check_endpoint(endpoint)
     lock = None
     if "object_lock_days" in query:
         mode = _LOCK_MODES.get(query.get("object_lock_mode", "COMPLIANCE").upper())
