@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from entra_backup.config import PASSPHRASE_VARIABLE
+from entra_backup.store.backends.endpoint import ALLOW_HTTP_VARIABLE, ALLOW_LOOPBACK
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.keys import master
 from entra_backup.store.keys.aws_kms import AwsKmsKeyProvider
@@ -208,7 +209,8 @@ def _s3_home(moto: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str
         ObjectLockEnabledForBucket=object_lock)
     cli = Cli.for_home(tmp_path / "home", {
         "NEW_SECRET": NEW_PASSPHRASE, "AWS_ACCESS_KEY_ID": moto.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": moto.secret_access_key}, capsys)
+        "AWS_SECRET_ACCESS_KEY": moto.secret_access_key,
+        ALLOW_HTTP_VARIABLE: ALLOW_LOOPBACK}, capsys)
     lock = ["--object-lock-days", "1"] if object_lock else []
     made = cli.run("init", "--repo", f"s3://{bucket}/repo", "--s3-endpoint-url",
                    moto.endpoint_url, "--s3-region", moto.region, *lock)
