@@ -47,8 +47,9 @@ runs re-created; the bench's repository has no earlier runs). Measured, in one r
   split at its start.
 * **The verification**: its requests in the emulator's log (plain GETs, ``$batch``
   envelopes and their sub-requests, by kind), its share of the restore's time (planning +
-  steps + verification; goal <= 10 %: its reads are not bound by the write quota) and of
-  the client's requests, and its headline (objects and relationships in scope, equal,
+  steps + verification; goal <= 10 % when the write quota bounds the restore, since
+  its reads are not bound by it; n/a when ``W_min`` fits in the burst) and of the
+  client's requests, and its headline (objects and relationships in scope, equal,
   fixed by a second pass, differences left). A verification that is not ok fails the run.
 * **Writes**, counted in the emulator's log (``GET /log?since=``: every request served from
   just before planning). A ``$batch`` envelope (``POST /$batch``) is logged and so is each
@@ -725,10 +726,11 @@ def table(out: dict[str, Any]) -> str:
     row("verification: differences left", f"{found.get('still_different', 0):,} / "
         f"{found.get('accepted_differences', 0):,}", "unexplained / accepted")
     row("restore: plan + steps + verification", f"{out['restore_seconds']:.1f} s")
-    share = out["verification_share_time"]
+    share, bound = out["verification_share_time"], out["minimum"]["bound_seconds"]
     row("verification share of restore time", f"{100 * share:.1f} %",
         f"<= {100 * GOAL_VERIFICATION_SHARE:g} %  "
-        + ("met" if share <= GOAL_VERIFICATION_SHARE else "NOT MET"))
+        + ("n/a: W_min fits in the burst" if not bound
+           else "met" if share <= GOAL_VERIFICATION_SHARE else "NOT MET"))
     row("verification share of restore requests",
         f"{100 * out['verification_share_requests']:.1f} %", "client requests")
     report = out["report"]
@@ -753,7 +755,9 @@ def failures(out: dict[str, Any]) -> list[str]:
         found.append(f"verification not ok: {headline.get('line', 'no verification ran')}")
         found += [f"  {line}" for line in headline.get("first_differences", ())]
     share = out["verification_share_time"]
-    if share > GOAL_VERIFICATION_SHARE:
+    # The goal is set for a restore the write quota bounds (its reads are not bound by
+    # it); one whose writes fit in the burst is as short as its reads.
+    if out["minimum"]["bound_seconds"] and share > GOAL_VERIFICATION_SHARE:
         found.append(f"verification share of restore time {100 * share:.1f} % is over the "
                      f"{100 * GOAL_VERIFICATION_SHARE:g} % goal")
     return found
