@@ -12,22 +12,33 @@ Without verification a second plan still finds writes; with it the same run writ
 in a second pass, the figure reaches 100 % of what is restorable, every difference left is
 named with its reason, and a second plan writes nothing. A property test does the same for
 random sequences of such changes (hypothesis, a few examples: each is a restore).
+
+What a verification reads is counted in the emulator's log: pages and ``$batch`` requests
+of 20, never a plain read per object, and no read of a single user or group at all (their
+edges come with the delta pages), so a regression to per-object reads fails.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from entra_backup.services.restore.ids import EarlierRestores
+from entra_backup.services.restore.options import RestoreOptions
 from entra_backup.services.restore.verification import Verification
+from entra_backup.services.restore.verify import verify_only
 from entra_backup.store.keys.passphrase import allow_weak_kdf_for_tests
+from tests.services._backup_support import graph_client
 from tests.services._restore_support import (
     RestoreWorld,
     assert_nothing_left,
@@ -220,3 +231,66 @@ def test_any_sequence_of_changes_is_restored_or_each_difference_named(
         assert_nothing_left(world, written, [()], remove_new=True)
 
     restored()
+
+
+# --- what the verification reads -----------------------------------------------------------
+
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def verification_log(world: RestoreWorld, types: tuple[str, ...]
+                     ) -> tuple[Verification, list[dict[str, Any]]]:
+    """A verification alone (nothing written) and every request the emulator served for it."""
+    served = len(world.log())  # the emulator's clock may run ahead: count, not time
+
+    async def go() -> Verification:
+        async with graph_client(world.live) as client:
+            return await verify_only(client, world.repo, world.snapshot,
+                                     RestoreOptions(types=types), EarlierRestores())
+    verification = asyncio.run(go())
+    return verification, world.log()[served:]
+
+
+def names_one_object(record: dict[str, Any]) -> bool:
+    """A read addressed to one object (``/users/{id}``, ``/groups/{id}/members``...)."""
+    return record["method"] == "GET" and GUID.search(record["path"]) is not None
+
+
+def is_envelope(record: dict[str, Any]) -> bool:
+    return bool(record["method"] == "POST" and record["path"] == "/$batch")
+
+
+def test_the_verification_of_every_type_reads_in_pages_and_batches(
+        world: RestoreWorld) -> None:
+    verification, records = verification_log(world, ())
+
+    assert verification.ok, [d.line() for d in verification.unexplained]
+    assert verification.objects > 100 and records
+    assert all(r["method"] == "GET" or is_envelope(r) for r in records), \
+        "a verification writes nothing"
+    plain = [r for r in records if not r["in_batch"] and not is_envelope(r)]
+    assert [r["path"] for r in plain if names_one_object(r)] == []
+    # What is read object by object (a service principal's app role assignments, an
+    # application's key credentials) goes twenty to a $batch, as in a backup.
+    envelopes = sum(1 for r in records if is_envelope(r))
+    inner = [r for r in records if r["in_batch"]]
+    assert inner and len(inner) <= 20 * envelopes
+    # A read per object would need at least one request per object in scope.
+    assert len(plain) + envelopes < verification.objects / 2, (len(plain), envelopes)
+
+
+def test_users_and_groups_are_verified_without_a_read_per_user_or_group(
+        world: RestoreWorld) -> None:
+    verification, records = verification_log(world, ("users", "groups"))
+
+    assert verification.ok, [d.line() for d in verification.unexplained]
+    # Their properties and edges (members, owners, manager) come from the delta pages'
+    # annotations, as in a backup: neither is read object by object, not even in $batch.
+    ids = {*world.stored["users"], *world.stored["groups"]}
+    per_object = [r["path"] for r in records
+                  if any(found in ids for found in GUID.findall(r["path"]))]
+    assert per_object == []
+    pages = Counter(r["path"] for r in records
+                    if r["path"] in ("/users/delta", "/groups/delta"))
+    assert set(pages) == {"/users/delta", "/groups/delta"}
+    assert sum(pages.values()) < len(world.stored["users"]) / 4, pages
