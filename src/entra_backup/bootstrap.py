@@ -23,13 +23,14 @@ from entra_backup.config import (
     write_atomically,
 )
 from entra_backup.domain.errors import (
+    CertificatePassphraseError,
     ConfigurationError,
     EmptyPassphrase,
     EntraBackupError,
     KeyServiceUnreachable,
     UsageError,
 )
-from entra_backup.home import check_folder, make_private, tighten
+from entra_backup.home import check_folder, make_private, readable_by_others, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.local import LocalBackend
 from entra_backup.store.errors import IntegrityError, RepositoryError
@@ -97,6 +98,7 @@ class Workspace:
     """Accept (and stop expecting) snapshots this home saw that are now gone."""
     _config: AppConfig | None = None
     _repository: Repository | None = None
+    _warned: set[Path] = field(default_factory=set)
 
     @property
     def config(self) -> AppConfig:
@@ -205,6 +207,8 @@ class Workspace:
                 raise KeyUnavailable(f"cannot read the passphrase file: {exc}") from exc
             if not text:
                 raise EmptyPassphrase(f"the passphrase file {self.passphrase_file} is empty")
+            if text.strip():  # a blank one is refused in one line; no warning before it
+                self.warn_if_shared(self.passphrase_file, "passphrase file")
         else:
             text = self.environ.get(PASSPHRASE_VARIABLE, "")
         if not text:
@@ -219,7 +223,9 @@ class Workspace:
             if config.key_provider == "keyfile":
                 if not config.key_file:
                     raise KeyUnavailable("config.toml names no key_file")
-                return KeyFileProvider.from_file(Path(config.key_file))
+                provider = KeyFileProvider.from_file(Path(config.key_file))
+                self.warn_if_shared(Path(config.key_file), "repository key file")
+                return provider
             if config.key_provider == "aws-kms":
                 from entra_backup.store.keys.aws_kms import (  # noqa: PLC0415 - boto3 is optional
                     AwsKmsKeyProvider,
@@ -358,7 +364,10 @@ class Workspace:
         from entra_backup.graph.auth import CertificateCredential  # noqa: PLC0415 - see above
 
         if record.certificate:
-            return CertificateCredential.from_file(Path(record.certificate))
+            path = Path(record.certificate)
+            credential = CertificateCredential.from_file(path, self._passphrase_of(record))
+            self.warn_if_shared(path, "certificate file (with its private key)")
+            return credential
         variable = record.secret_env or ""
         secret = self.environ.get(variable, "")
         if not secret:
@@ -366,6 +375,28 @@ class Workspace:
                 f"tenant {record.name!r} reads its client secret from the environment "
                 f"variable {variable}, which is not set")
         return secret
+
+
+    def _passphrase_of(self, record: TenantRecord) -> bytes | None:
+        """The certificate key's passphrase from its variable (None when none is set up)."""
+        variable = record.certificate_passphrase_env
+        if not variable:
+            return None
+        value = self.environ.get(variable, "")
+        if not value:
+            raise CertificatePassphraseError(
+                f"tenant {record.name!r} reads its certificate's passphrase from the "
+                f"environment variable {variable}, which is not set")
+        return value.encode()
+
+    def warn_if_shared(self, path: Path, what: str) -> None:
+        """Warn once per command about a secret file its group or others can read."""
+        mode = readable_by_others(path)
+        if mode is None or path in self._warned:
+            return
+        self._warned.add(path)
+        self.warn(f"the {what} {path} can be read by other users (mode {mode:04o}); "
+                  f"run: chmod 600 {path}")
 
 
 OBJECT_LOCK_MODES = ("governance", "compliance")

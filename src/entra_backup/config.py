@@ -138,6 +138,8 @@ class TenantRecord:
     client_id: str
     secret_env: str | None = None
     certificate: str | None = None
+    certificate_passphrase_env: str | None = None
+    """The variable holding the certificate key's passphrase (its name; never the value)."""
     authority: str | None = None
     graph_url: str | None = None
     ca_bundle: str | None = None
