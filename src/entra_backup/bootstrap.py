@@ -23,6 +23,7 @@ from entra_backup.config import (
     write_atomically,
 )
 from entra_backup.domain.errors import (
+    CatalogPasswordMissing,
     CertificatePassphraseError,
     ConfigurationError,
     EmptyPassphrase,
@@ -46,6 +47,8 @@ PIN_HINT = ("if that was done on purpose, run 'entra-backup pin' to accept the r
             "as it is now")
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from entra_backup.catalog import Catalog
 
     # The Graph client (httpx, MSAL) is imported by the commands that connect to a tenant
@@ -98,7 +101,7 @@ class Workspace:
     """Accept (and stop expecting) snapshots this home saw that are now gone."""
     _config: AppConfig | None = None
     _repository: Repository | None = None
-    _warned: set[Path] = field(default_factory=set)
+    _warned: set[str] = field(default_factory=set)
 
     @property
     def config(self) -> AppConfig:
@@ -110,6 +113,23 @@ class Workspace:
     def catalog_url(self) -> str:
         """The catalog database (SQLite in the home folder by default)."""
         return self.config.catalog_url or f"sqlite:///{(self.home / 'catalog.db').resolve()}"
+
+    def catalog_connection(self) -> str | URL:
+        """The catalog URL to connect with: when config.toml names the variable holding the
+        database password, the URL with it added from the environment (in memory only)."""
+        from entra_backup.catalog.engine import parse_url  # noqa: PLC0415 - SQLAlchemy when needed
+
+        url = self.catalog_url()
+        variable = self.config.catalog_password_env
+        if "@" in url and parse_url(url).password is not None:
+            # Written by an earlier version, which accepted one in --catalog-url.
+            self.warn_once("config.toml holds the catalog database's password in clear; "
+                           "remove it from [catalog] url and add password_env = \"VARIABLE\" "
+                           "naming an environment variable that holds it (or use PGPASSWORD "
+                           "or ~/.pgpass)")
+        if not variable:
+            return url
+        return parse_url(url).set(password=catalog_password(self.environ, variable))
 
     def secure_home(self) -> None:
         """Refuse a home that is a file; make private one that others can read, once."""
@@ -156,7 +176,7 @@ class Workspace:
         from entra_backup.catalog import Catalog  # noqa: PLC0415 - SQLAlchemy when needed
         from entra_backup.services.catalog_sync import catch_up as level  # noqa: PLC0415
 
-        catalog = Catalog.open(self.catalog_url())
+        catalog = Catalog.open(self.catalog_connection())
         try:
             return catalog, level(catalog, repo) if catch_up else None
         except IntegrityError as exc:
@@ -392,11 +412,25 @@ class Workspace:
     def warn_if_shared(self, path: Path, what: str) -> None:
         """Warn once per command about a secret file its group or others can read."""
         mode = readable_by_others(path)
-        if mode is None or path in self._warned:
-            return
-        self._warned.add(path)
-        self.warn(f"the {what} {path} can be read by other users (mode {mode:04o}); "
-                  f"run: chmod 600 {path}")
+        if mode is not None:
+            self.warn_once(f"the {what} {path} can be read by other users (mode "
+                           f"{mode:04o}); run: chmod 600 {path}")
+
+    def warn_once(self, message: str) -> None:
+        """A warning said at most once by this workspace (one command)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
+
+
+def catalog_password(environ: Mapping[str, str], variable: str) -> str:
+    """The catalog database's password from the variable config.toml names."""
+    password = environ.get(variable, "")
+    if not password:
+        raise CatalogPasswordMissing(
+            f"the catalog database's password is read from the environment variable "
+            f"{variable}, which is not set")
+    return password
 
 
 OBJECT_LOCK_MODES = ("governance", "compliance")
