@@ -43,6 +43,7 @@ from entra_backup.store.repository import Repository
 from entra_backup.store.seen import SeenSnapshots
 
 SEEN_FOLDER = "seen"
+CERTIFICATE_FILE = "certificate file (with its private key)"
 PIN_HINT = ("if that was done on purpose, run 'entra-backup pin' to accept the repository "
             "as it is now")
 
@@ -386,7 +387,7 @@ class Workspace:
         if record.certificate:
             path = Path(record.certificate)
             credential = CertificateCredential.from_file(path, self._passphrase_of(record))
-            self.warn_if_shared(path, "certificate file (with its private key)")
+            self.warn_if_shared(path, CERTIFICATE_FILE)
             return credential
         variable = record.secret_env or ""
         secret = self.environ.get(variable, "")

@@ -157,12 +157,16 @@ def test_a_certificate_others_can_read_is_named_once(
     shared = tmp_path / "shared.pfx"
     shared.write_bytes(files.pfx.read_bytes())
     shared.chmod(0o644)
-    _add(cli, live, files, shared, "--certificate-passphrase-env", VARIABLE)
+    warning = (f"{WARNING}the certificate file (with its private key) {shared} can be read "
+               f"by other users (mode 0644); run: chmod 600 {shared}")
+    added = cli.run("tenant", "add", "contoso", "--tenant-id", live.tenant_id,
+                    "--client-id", files.client_id, "--certificate", str(shared),
+                    "--certificate-passphrase-env", VARIABLE, "--authority", live.authority,
+                    "--graph-url", live.graph_url, "--ca-bundle", live.ca_bundle)
+    assert added.code == 0 and added.err_lines == [warning], str(added)
     result = cli.run("tenant", "check", "contoso", "--json")
     assert result.code == 0, str(result)
-    assert result.err_lines == [f"{WARNING}the certificate file (with its private key) "
-                                f"{shared} can be read by other users (mode 0644); run: "
-                                f"chmod 600 {shared}"]
+    assert result.err_lines == [warning]
     shared.chmod(0o600)
     assert cli.run("tenant", "check", "contoso", "--json").err == ""
 

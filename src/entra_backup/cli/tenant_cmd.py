@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entra_backup.bootstrap import Workspace
+from entra_backup.bootstrap import CERTIFICATE_FILE, Workspace
 from entra_backup.cli import render
 from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.cli.retention_cmd import (
@@ -102,6 +102,7 @@ def add(
         cloud=cloud, size=size.lower(), scope=scope.to_json(),
         retention=rules.policy().to_json())
     space.save_tenant(record)
+    _warn_shared(space, certificate)
     _warn_unset(space.environ, client_secret_env, "the client secret")
     _warn_unset(space.environ, certificate_passphrase_env, "the certificate's passphrase")
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
@@ -250,10 +251,16 @@ def edit(
         typer.echo(f"Nothing to change: tenant {name!r} already has these settings.")
         return
     space.save_tenant(edited)
+    _warn_shared(space, certificate)
     _warn_unset(space.environ, client_secret_env, "the client secret")
     _warn_unset(space.environ, certificate_passphrase_env or None,
                 "the certificate's passphrase")
     typer.echo(f"Tenant {name!r} updated: {', '.join(changed)}.")
+
+
+def _warn_shared(space: Workspace, certificate: Path | None) -> None:
+    if certificate is not None:
+        space.warn_if_shared(certificate.resolve(), CERTIFICATE_FILE)
 
 
 def _warn_unset(environ: Mapping[str, str], variable: str | None, holding: str) -> None:
