@@ -26,6 +26,8 @@ _NEEDS_PASSPHRASE = ("its private key is encrypted: give the name of the environ
                      "variable holding its passphrase with --certificate-passphrase-env")
 
 KeyAndCertificate = tuple[PrivateKeyTypes, x509.Certificate]
+# The two ways PEM marks an encrypted key: PKCS#8, and OpenSSL's traditional header.
+_ENCRYPTED_MARKS = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
 
 
 def is_pkcs12(path: Path) -> bool:
@@ -35,7 +37,7 @@ def is_pkcs12(path: Path) -> bool:
 
 def load_pem(pem: bytes, passphrase: bytes | None, name: str) -> KeyAndCertificate:
     """The key and certificate of a PEM file's bytes; ``name`` says which file in errors."""
-    encrypted = b"ENCRYPTED" in pem
+    encrypted = any(mark in pem for mark in _ENCRYPTED_MARKS)
     if encrypted and passphrase is None:
         raise CertificatePassphraseError(f"the certificate file {name} cannot be used: "
                                          f"{_NEEDS_PASSPHRASE}")
@@ -57,7 +59,7 @@ def load_pem(pem: bytes, passphrase: bytes | None, name: str) -> KeyAndCertifica
 def load_pkcs12(data: bytes, passphrase: bytes | None, name: str) -> KeyAndCertificate:
     """The key and certificate of a PKCS#12 file's bytes."""
     try:
-        key, certificate, _chain = pkcs12.load_key_and_certificates(data, passphrase)
+        key, certificate, _chain = _open_pkcs12(data, passphrase)
     except ValueError as exc:
         # The library gives one error for a wrong passphrase and for bytes that are not
         # PKCS#12 at all; without a passphrase the likely cause is a missing one.
@@ -72,3 +74,15 @@ def load_pkcs12(data: bytes, passphrase: bytes | None, name: str) -> KeyAndCerti
             f"{'private key' if key is None else 'certificate'}.",
             hint="Export the certificate with its private key.")
     return key, certificate
+
+
+def _open_pkcs12(data: bytes, passphrase: bytes | None) -> tuple[
+        PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
+    """Open with the passphrase; a file exported without one opens without it too (a
+    passphrase variable left configured after the file was replaced is no error)."""
+    try:
+        return pkcs12.load_key_and_certificates(data, passphrase)
+    except ValueError:
+        if passphrase is None:
+            raise
+    return pkcs12.load_key_and_certificates(data, None)
