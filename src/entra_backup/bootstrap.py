@@ -397,7 +397,6 @@ class Workspace:
                 f"variable {variable}, which is not set")
         return secret
 
-
     def _passphrase_of(self, record: TenantRecord) -> bytes | None:
         """The certificate key's passphrase from its variable (None when none is set up)."""
         variable = record.certificate_passphrase_env

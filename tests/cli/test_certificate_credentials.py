@@ -140,8 +140,11 @@ def test_an_encrypted_key_without_a_passphrase_variable_says_what_to_add(
     _add(cli, live, files, files.pem)
     result = cli.run("tenant", "check", "contoso")
     assert_one_line_error(result, 42, contains=("--certificate-passphrase-env",))
-    edited = cli.run("tenant", "edit", "contoso", "--certificate-passphrase-env", VARIABLE)
+    edited = cli.with_env(**{VARIABLE: None}).run(
+        "tenant", "edit", "contoso", "--certificate-passphrase-env", VARIABLE)
     assert edited.code == 0, str(edited)
+    assert edited.err_lines == [f"{WARNING}the environment variable {VARIABLE} is not set "
+                                "now; set it to the certificate's passphrase before backing up"]
     assert cli.json("tenant", "check", "contoso")["tenant"] == "contoso"
 
 

@@ -104,7 +104,8 @@ def add(
     space.save_tenant(record)
     _warn_shared(space, certificate)
     _warn_unset(space.environ, client_secret_env, "the client secret")
-    _warn_unset(space.environ, certificate_passphrase_env, "the certificate's passphrase")
+    _warn_unset(space.environ, certificate_passphrase_env or None,
+                "the certificate's passphrase")
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
                f"entra-backup tenant check {name}")
 
