@@ -23,13 +23,15 @@ from entra_backup.config import (
     write_atomically,
 )
 from entra_backup.domain.errors import (
+    CatalogPasswordMissing,
+    CertificatePassphraseError,
     ConfigurationError,
     EmptyPassphrase,
     EntraBackupError,
     KeyServiceUnreachable,
     UsageError,
 )
-from entra_backup.home import check_folder, make_private, tighten
+from entra_backup.home import check_folder, make_private, readable_by_others, tighten
 from entra_backup.store.backends.base import Backend, BackendError
 from entra_backup.store.backends.endpoint import check_endpoint
 from entra_backup.store.backends.local import LocalBackend
@@ -42,10 +44,13 @@ from entra_backup.store.repository import Repository
 from entra_backup.store.seen import SeenSnapshots
 
 SEEN_FOLDER = "seen"
+CERTIFICATE_FILE = "certificate file (with its private key)"
 PIN_HINT = ("if that was done on purpose, run 'entra-backup pin' to accept the repository "
             "as it is now")
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from entra_backup.catalog import Catalog
 
     # The Graph client (httpx, MSAL) is imported by the commands that connect to a tenant
@@ -98,6 +103,7 @@ class Workspace:
     """Accept (and stop expecting) snapshots this home saw that are now gone."""
     _config: AppConfig | None = None
     _repository: Repository | None = None
+    _warned: set[str] = field(default_factory=set)
 
     @property
     def config(self) -> AppConfig:
@@ -109,6 +115,23 @@ class Workspace:
     def catalog_url(self) -> str:
         """The catalog database (SQLite in the home folder by default)."""
         return self.config.catalog_url or f"sqlite:///{(self.home / 'catalog.db').resolve()}"
+
+    def catalog_connection(self) -> str | URL:
+        """The catalog URL to connect with: when config.toml names the variable holding the
+        database password, the URL with it added from the environment (in memory only)."""
+        from entra_backup.catalog.engine import parse_url  # noqa: PLC0415 - SQLAlchemy when needed
+
+        url = self.catalog_url()
+        variable = self.config.catalog_password_env
+        if "@" in url and parse_url(url).password is not None:
+            # Written by an earlier version, which accepted one in --catalog-url.
+            self.warn_once("config.toml holds the catalog database's password in clear; "
+                           "remove it from [catalog] url and add password_env = \"VARIABLE\" "
+                           "naming an environment variable that holds it (or use PGPASSWORD "
+                           "or ~/.pgpass)")
+        if not variable:
+            return url
+        return parse_url(url).set(password=catalog_password(self.environ, variable))
 
     def secure_home(self) -> None:
         """Refuse a home that is a file; make private one that others can read, once."""
@@ -155,7 +178,7 @@ class Workspace:
         from entra_backup.catalog import Catalog  # noqa: PLC0415 - SQLAlchemy when needed
         from entra_backup.services.catalog_sync import catch_up as level  # noqa: PLC0415
 
-        catalog = Catalog.open(self.catalog_url())
+        catalog = Catalog.open(self.catalog_connection())
         try:
             return catalog, level(catalog, repo) if catch_up else None
         except IntegrityError as exc:
@@ -206,6 +229,8 @@ class Workspace:
                 raise KeyUnavailable(f"cannot read the passphrase file: {exc}") from exc
             if not text:
                 raise EmptyPassphrase(f"the passphrase file {self.passphrase_file} is empty")
+            if text.strip():  # a blank one is refused in one line; no warning before it
+                self.warn_if_shared(self.passphrase_file, "passphrase file")
         else:
             text = self.environ.get(PASSPHRASE_VARIABLE, "")
         if not text:
@@ -220,7 +245,9 @@ class Workspace:
             if config.key_provider == "keyfile":
                 if not config.key_file:
                     raise KeyUnavailable("config.toml names no key_file")
-                return KeyFileProvider.from_file(Path(config.key_file))
+                provider = KeyFileProvider.from_file(Path(config.key_file))
+                self.warn_if_shared(Path(config.key_file), "repository key file")
+                return provider
             if config.key_provider == "aws-kms":
                 from entra_backup.store.keys.aws_kms import (  # noqa: PLC0415 - boto3 is optional
                     AwsKmsKeyProvider,
@@ -388,7 +415,10 @@ class Workspace:
         from entra_backup.graph.auth import CertificateCredential  # noqa: PLC0415 - see above
 
         if record.certificate:
-            return CertificateCredential.from_file(Path(record.certificate))
+            path = Path(record.certificate)
+            credential = CertificateCredential.from_file(path, self._passphrase_of(record))
+            self.warn_if_shared(path, CERTIFICATE_FILE)
+            return credential
         variable = record.secret_env or ""
         secret = self.environ.get(variable, "")
         if not secret:
@@ -396,6 +426,41 @@ class Workspace:
                 f"tenant {record.name!r} reads its client secret from the environment "
                 f"variable {variable}, which is not set")
         return secret
+
+    def _passphrase_of(self, record: TenantRecord) -> bytes | None:
+        """The certificate key's passphrase from its variable (None when none is set up)."""
+        variable = record.certificate_passphrase_env
+        if not variable:
+            return None
+        value = self.environ.get(variable, "")
+        if not value:
+            raise CertificatePassphraseError(
+                f"tenant {record.name!r} reads its certificate's passphrase from the "
+                f"environment variable {variable}, which is not set")
+        return value.encode()
+
+    def warn_if_shared(self, path: Path, what: str) -> None:
+        """Warn once per command about a secret file its group or others can read."""
+        mode = readable_by_others(path)
+        if mode is not None:
+            self.warn_once(f"the {what} {path} can be read by other users (mode "
+                           f"{mode:04o}); run: chmod 600 {path}")
+
+    def warn_once(self, message: str) -> None:
+        """A warning said at most once by this workspace (one command)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
+
+
+def catalog_password(environ: Mapping[str, str], variable: str) -> str:
+    """The catalog database's password from the variable config.toml names."""
+    password = environ.get(variable, "")
+    if not password:
+        raise CatalogPasswordMissing(
+            f"the catalog database's password is read from the environment variable "
+            f"{variable}, which is not set")
+    return password
 
 
 OBJECT_LOCK_MODES = ("governance", "compliance")

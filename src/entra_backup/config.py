@@ -50,6 +50,8 @@ class AppConfig:
     pinned_key_set: str | None = None
     """The fingerprint of the repository's key files when this home last changed or
     accepted them (``[pin] key_set``)."""
+    catalog_password_env: str | None = None
+    """The variable holding the catalog database's password (its name, never the value)."""
 
     def to_toml(self) -> str:
         """The file's text (strings and whole numbers only, so no TOML writer is needed)."""
@@ -63,6 +65,8 @@ class AppConfig:
                   if value is not None]
         if self.catalog_url is not None:
             lines += ["", "[catalog]", f"url = {json.dumps(self.catalog_url)}"]
+            if self.catalog_password_env is not None:
+                lines += [f"password_env = {json.dumps(self.catalog_password_env)}"]
         if self.pinned_id is not None:
             lines += ["", "# The repository this home uses; 'entra-backup pin' changes it.",
                       "[pin]", f"repository_id = {json.dumps(self.pinned_id)}",
@@ -89,6 +93,7 @@ def load_config(home: Path) -> AppConfig:
         raise ConfigurationError(f"{path}: key_provider must be one of "
                                  f"{', '.join(KEY_PROVIDERS)}, not {provider!r}")
     catalog = data.get("catalog", {})
+    catalog = catalog if isinstance(catalog, dict) else {}
     lock_days = repository.get("object_lock_days")
     if lock_days is not None and (not isinstance(lock_days, int) or isinstance(lock_days, bool)):
         raise ConfigurationError(f"{path}: object_lock_days must be a whole number")
@@ -98,7 +103,7 @@ def load_config(home: Path) -> AppConfig:
         key_file=repository.get("key_file"), kms_key_id=repository.get("kms_key_id"),
         s3_endpoint_url=repository.get("s3_endpoint_url"),
         s3_region=repository.get("s3_region"),
-        catalog_url=catalog.get("url") if isinstance(catalog, dict) else None,
+        catalog_url=catalog.get("url"), catalog_password_env=catalog.get("password_env"),
         object_lock_days=lock_days, object_lock_mode=repository.get("object_lock_mode"),
         pinned_id=pinned_id, pinned_key_set=pinned_key_set,
     )
@@ -138,6 +143,8 @@ class TenantRecord:
     client_id: str
     secret_env: str | None = None
     certificate: str | None = None
+    certificate_passphrase_env: str | None = None
+    """The variable holding the certificate key's passphrase (its name; never the value)."""
     authority: str | None = None
     graph_url: str | None = None
     ca_bundle: str | None = None

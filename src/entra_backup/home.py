@@ -77,3 +77,13 @@ def make_private(path: Path) -> bool:
         # courtesy for existing homes, not a gate.
         return False
     return True
+
+
+def readable_by_others(path: Path) -> int | None:
+    """The file's permission bits when its group or others may read or use it, else None
+    (also when it cannot be examined: opening it reports that)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None

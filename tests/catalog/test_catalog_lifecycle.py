@@ -119,6 +119,24 @@ def test_a_catalog_of_the_first_schema_is_upgraded_with_its_deleted_versions_ind
         command.downgrade(config, "0001")
         assert connection.execute(text(
             "SELECT count(*) FROM sqlite_master WHERE name = 'deleted_fts'")).scalar() == 0
+        command.upgrade(config, "0003")
+    # Opened as it stands: revision 0004 would empty it (keyed hashes need a rebuild).
+    with Catalog(engine) as catalog:
+        assert catalog.search("carol", deleted_only=True) == expected
+
+
+def test_revision_0004_empties_a_catalog_of_unkeyed_hashes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with Catalog.open(url) as catalog:
+        record_all(catalog, build_history())
+        assert catalog.snapshot_ids()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
     engine.dispose()
     with Catalog.open(url) as catalog:
-        assert catalog.search("carol", deleted_only=True) == expected
+        assert catalog.snapshot_ids() == []
+        assert catalog.search("") == []
+        assert catalog.search("carol", deleted_only=True) == []

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import entra_backup
-from entra_backup.domain.errors import EntraBackupError
+from entra_backup.domain.errors import (
+    CatalogPasswordMissing,
+    CertificatePassphraseError,
+    EntraBackupError,
+)
 
 SHARED = {
     # code: the meaning and the classes that declare it
@@ -48,3 +54,19 @@ def test_no_two_failures_share_an_exit_code_by_accident() -> None:
     clashes = {code: names for code, names in _declared().items()
                if len(names) > 1 and names != SHARED.get(code, ("", set()))[1]}
     assert clashes == {}
+
+
+def test_every_declared_code_is_in_the_exit_code_table() -> None:
+    table = (Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md").read_text()
+    documented = {(int(code), name)
+                  for code, name in re.findall(r"^\| (\d+) \| `(\w+)` \|", table, re.M)}
+    declared = {(code, name) for code, names in _declared().items() for name in names}
+    assert declared - documented == set(), "add these to docs/exit-codes.md"
+    assert documented - declared == set(), "docs/exit-codes.md lists classes that are gone"
+
+
+def test_certificate_passphrase_and_catalog_password_have_their_own_codes() -> None:
+    assert CertificatePassphraseError.exit_code == 42
+    assert CatalogPasswordMissing.exit_code == 43
+    assert {"CertificatePassphraseError"} == _declared()[42]
+    assert {"CatalogPasswordMissing"} == _declared()[43]

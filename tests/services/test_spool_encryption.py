@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from entra_backup.catalog.fields import keyed_version_hasher
 from entra_backup.config import HOME_VARIABLE
 from entra_backup.services.backup.spool import DeltaSpool
 from entra_backup.services.backup.spool_cipher import SpoolCipher
@@ -81,7 +82,7 @@ def test_each_cipher_has_its_own_key_and_binds_a_record_to_its_row() -> None:
 def test_the_version_log_keeps_no_searchable_field_in_clear(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    log = VersionLog()
+    log = VersionLog(keyed_version_hasher(bytes(32)))
     try:
         log.add("users", "u1", {"id": "u1", "displayName": NAME, "userPrincipalName": UPN,
                                 "mail": UPN})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import hmac
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,31 @@ from entra_backup.domain.canonical import canonical_bytes
 _MODIFIED_KEYS = ("lastModifiedDateTime", "modifiedDateTime", "createdDateTime")
 
 
+VersionHasher = Callable[[Mapping[str, Any]], str]
+"""What the catalog stores as a version's hash: equal content, equal hash."""
+
+
 def version_hash(document: Mapping[str, Any]) -> str:
-    """SHA-256 of the document's canonical JSON: equal content, equal hash."""
+    """SHA-256 of the document's canonical JSON: equal content, equal hash.
+
+    Unkeyed, so never stored in the catalog (which is not encrypted: anyone reading it
+    could confirm a guessed document by hashing it); the catalog stores
+    :func:`keyed_version_hasher`'s hashes instead.
+    """
     return hashlib.sha256(canonical_bytes(document)).hexdigest()
+
+
+def keyed_version_hasher(key: bytes) -> VersionHasher:
+    """HMAC-SHA256 of the document's canonical JSON under ``key`` (the repository's
+    catalog-version-hash key): equal content, equal hash within one repository, and
+    nothing a reader of the catalog without the repository key can recompute."""
+    if len(key) < 32:
+        raise ValueError("a catalog version-hash key has at least 32 bytes")
+
+    def keyed(document: Mapping[str, Any]) -> str:
+        return hmac.new(key, canonical_bytes(document), hashlib.sha256).hexdigest()
+
+    return keyed
 
 
 def _text(document: Mapping[str, Any], key: str) -> str | None:

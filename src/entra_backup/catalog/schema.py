@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration's revision (``tests/catalog`` checks it against Alembic's head)."""
 # Any constant works; it only has to be the same for every process migrating a catalog.
 _PG_MIGRATION_LOCK = 0x656E7472

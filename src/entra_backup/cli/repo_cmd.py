@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from entra_backup.bootstrap import make_backend, object_lock_settings, require_object_lock
+from entra_backup.bootstrap import (
+    Workspace,
+    catalog_password,
+    make_backend,
+    object_lock_settings,
+    require_object_lock,
+)
 from entra_backup.catalog import reindex as rebuild
 from entra_backup.catalog.engine import parse_url, safe_url
 from entra_backup.catalog.engine import probe as probe_catalog
@@ -37,8 +43,11 @@ def init(
     kms_key_id: str | None = typer.Option(None, help="KMS key id, ARN or alias (aws-kms)."),
     s3_endpoint_url: str | None = typer.Option(None, help="S3-compatible endpoint URL."),
     s3_region: str | None = typer.Option(None, help="S3 region."),
-    catalog_url: str | None = typer.Option(None, help="Catalog database URL "
-                                           "(default: SQLite in the home)."),
+    catalog_url: str | None = typer.Option(None, help="Catalog database URL, without a "
+                                           "password (default: SQLite in the home)."),
+    catalog_password_env: str | None = typer.Option(
+        None, help="Environment variable that holds the catalog database's password "
+        "(its name is stored, never the password)."),
     object_lock_days: int | None = typer.Option(
         None, help="S3 Object Lock: retain every data, index and snapshot file this many "
         "days (the bucket must have Object Lock enabled)."),
@@ -69,14 +78,11 @@ def init(
                                                                   object_lock_mode)
     config = AppConfig(location, key_provider, None if key_file is None else str(key_file),
                        kms_key_id, s3_endpoint_url, s3_region, catalog_url,
-                       object_lock_days, object_lock_mode)
+                       object_lock_days, object_lock_mode,
+                       catalog_password_env=catalog_password_env or None)
     if key_provider == "passphrase":
         check_new_passphrase(space.passphrase())
-    if catalog_url is not None:
-        if parse_url(catalog_url).password is not None:
-            warn("the catalog URL holds a password, which config.toml keeps in clear; leave "
-                 "it out and set PGPASSWORD (or use ~/.pgpass) instead")
-        probe_catalog(catalog_url)  # before anything is created: no half-made home
+    _probe_catalog(space, catalog_url, catalog_password_env)
     if "://" not in location:
         check_new_root(Path(location).expanduser().resolve(), marker=REPOSITORY_CONFIG)
     backend = make_backend(location, config)
@@ -106,6 +112,29 @@ def init(
     else:
         typer.echo(f"Created repository {created.id[:8]} at {location} "
                    f"({key_provider} key).\nNext: entra-backup tenant add NAME ...")
+
+
+def _probe_catalog(space: Workspace, url: str | None, password_env: str | None) -> None:
+    """Refuse a catalog URL holding a password, then connect once before anything is
+    created (no half-made home)."""
+    if url is None:
+        if password_env:
+            raise UsageError("--catalog-password-env needs --catalog-url")
+        return
+    parsed = parse_url(url)
+    if parsed.password is not None:
+        # Too late to hide it from ps, but not too late to keep it out of config.toml.
+        raise UsageError(
+            "the catalog URL holds a password, which every user of this machine can read in "
+            "the process list (ps) and config.toml would keep in clear; give the URL without "
+            "it and the password in an environment variable named by --catalog-password-env "
+            "(or libpq's PGPASSWORD or ~/.pgpass)")
+    if password_env and parsed.get_backend_name() == "sqlite":
+        raise UsageError("--catalog-password-env is for a PostgreSQL catalog; a SQLite "
+                         "catalog has no password")
+    if password_env:
+        parsed = parsed.set(password=catalog_password(space.environ, password_env))
+    probe_catalog(parsed)
 
 
 def pin(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entra_backup.bootstrap import Workspace
+from entra_backup.bootstrap import CERTIFICATE_FILE, Workspace
 from entra_backup.cli import render
 from entra_backup.cli.context import print_json, warn, workspace
 from entra_backup.cli.retention_cmd import (
@@ -56,7 +57,10 @@ def add(
     client_id: str = typer.Option(..., help="Application (client) id of the backup app."),
     client_secret_env: str | None = typer.Option(
         None, help="Environment variable that holds the client secret."),
-    certificate: Path | None = typer.Option(None, help="PEM with private key and certificate."),
+    certificate: Path | None = typer.Option(
+        None, help="PEM, or PKCS#12 (.pfx/.p12), with private key and certificate."),
+    certificate_passphrase_env: str | None = typer.Option(
+        None, help="Environment variable that holds the certificate key's passphrase."),
     authority: str | None = typer.Option(None, help="Authority URL (national cloud, emulator)."),
     graph_url: str | None = typer.Option(None, help="Graph base URL with version."),
     ca_bundle: Path | None = typer.Option(None, help="CA bundle to trust instead of the system."),
@@ -84,10 +88,9 @@ def add(
                         keep_yearly, keep_within)
     if (client_secret_env is None) == (certificate is None):
         raise UsageError("give exactly one of --client-secret-env VAR or --certificate PEM")
-    if certificate is not None and not certificate.is_file():
-        raise UsageError(f"certificate file {certificate} does not exist")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise UsageError(f"CA bundle {ca_bundle} does not exist")
+    if certificate_passphrase_env is not None and certificate is None:
+        raise UsageError("--certificate-passphrase-env needs --certificate")
+    _check_files(certificate, ca_bundle)
     space = workspace()
     if name in space.tenants() and not replace_existing:
         raise UsageError(f"a tenant named {name!r} exists already (use --replace)")
@@ -100,15 +103,16 @@ def add(
         name=service.check_tenant_name(name), tenant_id=service.check_tenant_id(tenant_id),
         client_id=service.check_client_id(client_id), secret_env=client_secret_env,
         certificate=None if certificate is None else str(certificate.resolve()),
+        certificate_passphrase_env=certificate_passphrase_env or None,
         authority=authority, graph_url=graph_url,
         ca_bundle=None if ca_bundle is None else str(ca_bundle.resolve()),
         cloud=cloud, size=size.lower(), scope=scope.to_json(),
         retention=rules.policy().to_json())
     space.save_tenant(record)
-    if client_secret_env is not None and not space.environ.get(client_secret_env):
-        # Accepted all the same: a scheduler may set the variable before each backup.
-        warn(f"the environment variable {client_secret_env} is not set now; set it to "
-             "the client secret before backing up")
+    _warn_shared(space, certificate)
+    _warn_unset(space.environ, client_secret_env, "the client secret")
+    _warn_unset(space.environ, certificate_passphrase_env or None,
+                "the certificate's passphrase")
     typer.echo(f"Tenant {name!r} registered. Check its permissions: "
                f"entra-backup tenant check {name}")
 
@@ -129,6 +133,8 @@ def list_tenants(json_output: bool = typer.Option(False, "--json", help="Print J
     for record in tenants.values():
         credential = (f"${record.secret_env}" if record.secret_env
                       else f"certificate {record.certificate}")
+        if record.certificate_passphrase_env:
+            credential += f" (passphrase ${record.certificate_passphrase_env})"
         table.add_row(record.name, record.tenant_id, record.client_id, credential,
                       record.graph_url or record.cloud, _describe_rules(record.retention))
     render.print_table(Console(), table)
@@ -208,8 +214,12 @@ def edit(
     client_secret_env: str | None = typer.Option(
         None, help="Environment variable that holds the client secret (replaces a "
         "certificate)."),
-    certificate: Path | None = typer.Option(None, help="PEM with private key and certificate "
-                                            "(replaces a secret variable)."),
+    certificate: Path | None = typer.Option(
+        None, help="PEM, or PKCS#12 (.pfx/.p12), with private key and certificate (replaces "
+        "a secret variable)."),
+    certificate_passphrase_env: str | None = typer.Option(
+        None, help="Environment variable that holds the certificate key's passphrase ('' "
+        "for none)."),
     authority: str | None = typer.Option(None, help="Authority URL (national cloud, emulator)."),
     graph_url: str | None = typer.Option(None, help="Graph base URL with version."),
     ca_bundle: Path | None = typer.Option(None, help="CA bundle to trust instead of the system."),
@@ -235,6 +245,8 @@ def edit(
     record = space.tenant(name)
     changes: dict[str, Any] = _connection_changes(client_secret_env, certificate, authority,
                                                   graph_url, ca_bundle)
+    if certificate_passphrase_env is not None:
+        changes["certificate_passphrase_env"] = certificate_passphrase_env or None
     changes.update(_scope_change(record, types, users, groups, member_of))
     if keep_all:
         changes["retention"] = {}
@@ -247,7 +259,23 @@ def edit(
         typer.echo(f"Nothing to change: tenant {name!r} already has these settings.")
         return
     space.save_tenant(edited)
+    _warn_shared(space, certificate)
+    _warn_unset(space.environ, client_secret_env, "the client secret")
+    _warn_unset(space.environ, certificate_passphrase_env or None,
+                "the certificate's passphrase")
     typer.echo(f"Tenant {name!r} updated: {', '.join(changed)}.")
+
+
+def _warn_shared(space: Workspace, certificate: Path | None) -> None:
+    if certificate is not None:
+        space.warn_if_shared(certificate.resolve(), CERTIFICATE_FILE)
+
+
+def _warn_unset(environ: Mapping[str, str], variable: str | None, holding: str) -> None:
+    """Accepted all the same: a scheduler may set the variable before each backup."""
+    if variable is not None and not environ.get(variable):
+        warn(f"the environment variable {variable} is not set now; set it to {holding} "
+             "before backing up")
 
 
 def _check_files(certificate: Path | None, ca_bundle: Path | None) -> None:

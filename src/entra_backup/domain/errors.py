@@ -67,6 +67,20 @@ class EmptyPassphrase(UsageError):
 
 class NotText(UsageError):
     """An argument or a file holds bytes that are not UTF-8 text where text is needed."""
+
+
+class CertificatePassphraseError(EntraBackupError):
+    """A tenant's certificate key cannot be unlocked: it is encrypted and its passphrase
+    variable is not set (or none is configured), or the passphrase is wrong."""
+
+    exit_code = 42
+
+
+class CatalogPasswordMissing(ConfigurationError):
+    """The catalog's password is read from an environment variable that is not set."""
+
+    exit_code = 43
+
 class DiskFull(EntraBackupError):
     """A file system ran out of space (or quota) while the product was writing to it.
 

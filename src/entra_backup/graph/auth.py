@@ -22,7 +22,9 @@ import httpx
 import msal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from entra_backup.graph.certificate_files import is_pkcs12, load_pem, load_pkcs12
 from entra_backup.graph.clouds import Endpoints
 from entra_backup.graph.errors import AuthenticationError, TransportError
 from entra_backup.graph.tls import trust
@@ -58,23 +60,41 @@ DEFAULT_HINT = "Check the tenant id, client id and credential of this tenant con
 
 @dataclass(frozen=True)
 class CertificateCredential:
-    """A certificate credential as MSAL takes it (PEM private key, SHA-1 thumbprint)."""
+    """A certificate credential as MSAL takes it (PEM private key, SHA-1 thumbprint), read
+    from a PEM or PKCS#12 file (``certificate_files``)."""
 
     private_key: str = field(repr=False)
     thumbprint: str
     public_certificate: str
 
     @classmethod
-    def from_pem(cls, pem: bytes, passphrase: bytes | None = None) -> CertificateCredential:
+    def from_pem(cls, pem: bytes, passphrase: bytes | None = None,
+                 name: str = "given") -> CertificateCredential:
         """Read a PEM holding the private key and its certificate (in either order)."""
+        return cls._from(*load_pem(pem, passphrase, name))
+
+    @classmethod
+    def from_pkcs12(cls, data: bytes, passphrase: bytes | None = None,
+                    name: str = "given") -> CertificateCredential:
+        """Read a PKCS#12 (``.pfx``/``.p12``) holding the private key and its certificate."""
+        return cls._from(*load_pkcs12(data, passphrase, name))
+
+    @classmethod
+    def from_file(cls, path: Path, passphrase: bytes | None = None) -> CertificateCredential:
+        """Read a PEM file, or a PKCS#12 one by its suffix; a missing file is a clear error."""
         try:
-            key = serialization.load_pem_private_key(pem, password=passphrase)
-            certificate = x509.load_pem_x509_certificate(pem)
-        except (ValueError, TypeError) as exc:
-            raise AuthenticationError(
-                f"The certificate file cannot be used: {exc}.",
-                hint="Give one PEM file holding both the private key and its certificate.",
-            ) from exc
+            data = path.read_bytes()
+        except OSError as exc:
+            raise AuthenticationError(f"Cannot read the certificate file {path}: "
+                                      f"{exc.strerror}.") from exc
+        if is_pkcs12(path):
+            return cls.from_pkcs12(data, passphrase, str(path))
+        return cls.from_pem(data, passphrase, str(path))
+
+    @classmethod
+    def _from(cls, key: PrivateKeyTypes, certificate: x509.Certificate
+              ) -> CertificateCredential:
+        # MSAL takes the key as unencrypted PEM; it stays in this process's memory only.
         key_pem = key.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()).decode()
@@ -83,15 +103,6 @@ class CertificateCredential:
         # Graph's thumbprint is SHA-1 over the DER certificate (x5t), not a security use.
         thumbprint = hashlib.sha1(der, usedforsecurity=False).hexdigest().upper()
         return cls(private_key=key_pem, thumbprint=thumbprint, public_certificate=cert_pem)
-
-    @classmethod
-    def from_file(cls, path: Path, passphrase: bytes | None = None) -> CertificateCredential:
-        """Read a PEM file; a missing file is a clear error."""
-        try:
-            return cls.from_pem(path.read_bytes(), passphrase)
-        except OSError as exc:
-            raise AuthenticationError(f"Cannot read the certificate file {path}: "
-                                      f"{exc.strerror}.") from exc
 
     def as_msal(self) -> dict[str, str]:
         """The ``client_credential`` mapping MSAL expects."""

@@ -18,7 +18,7 @@ from entra_backup.catalog import (
     SnapshotInfo,
     reindex,
 )
-from entra_backup.catalog.fields import version_hash
+from entra_backup.catalog.fields import VersionHasher, keyed_version_hasher
 from entra_backup.domain.object_types import names
 from entra_backup.store.errors import CorruptBlob, IntegrityError, SnapshotNotFound
 from entra_backup.store.repository import Repository
@@ -38,6 +38,13 @@ def snapshot_info(snapshot: Snapshot,
     )
 
 
+def catalog_hasher(repo: Repository) -> VersionHasher:
+    """The version hash the catalog stores for this repository's documents: keyed with a
+    key derived from the master key (docs/catalog.md), the same for a backup's recording
+    and for every rebuild."""
+    return keyed_version_hasher(repo.keys.catalog_hash_key)
+
+
 class RepositorySource:
     """The repository as the catalog's ``SnapshotSource``: every snapshot, every object.
 
@@ -51,6 +58,7 @@ class RepositorySource:
         self.tenant = tenant
         self.damaged: list[str] = []
         self._by_id: dict[str, Snapshot] = {}
+        self._hash = catalog_hasher(repo)
 
     def snapshots(self) -> list[SnapshotInfo]:
         """Every readable snapshot (of the tenant, if one was given)."""
@@ -73,7 +81,7 @@ class RepositorySource:
         try:
             for object_id, document in self.repo.objects(snapshot, type_name, order="storage"):
                 done.add(object_id)
-                yield ObjectVersion(type_name, object_id, version_hash(document), document)
+                yield ObjectVersion(type_name, object_id, self._hash(document), document)
             return
         except CorruptBlob:
             # A batch holds a blob whose bytes are damaged: read the rest alone to find
@@ -93,7 +101,7 @@ class RepositorySource:
             except CorruptBlob:
                 self._note_damage(info, type_name, object_id)
                 continue
-            yield ObjectVersion(type_name, object_id, version_hash(document), document)
+            yield ObjectVersion(type_name, object_id, self._hash(document), document)
 
     def _note_damage(self, info: SnapshotInfo, type_name: str, what: str) -> None:
         self.damaged.append(f"{info.id[:8]}/{type_name}/{what}")
@@ -146,12 +154,20 @@ def catch_up(catalog: Catalog, repo: Repository) -> str | None:
         except CatalogError:
             pass  # older than what is recorded: only a rebuild keeps the order
         else:
-            return (f"the catalog was behind the repository; recorded "
-                    f"{_count(len(missing))} it lacked" + damage_note(source.damaged))
+            return _caught_up(bool(recorded), len(missing)) + damage_note(source.damaged)
     source = RepositorySource(repo)
     reindex(catalog, source)
     return ("the catalog did not match the repository; rebuilt it from the repository"
             + damage_note(source.damaged))
+
+
+def _caught_up(had_any: bool, recorded: int) -> str:
+    if had_any:
+        return f"the catalog was behind the repository; recorded {_count(recorded)} it lacked"
+    # A catalog emptied by an upgrade (revision 0004: keyed version hashes), a deleted
+    # catalog file, or a new home on an existing repository.
+    return (f"the catalog held none of the repository's {_count(recorded)}; "
+            "recorded them from the repository")
 
 
 def damage_note(damaged: list[str]) -> str:

@@ -62,7 +62,7 @@ def edit_record(record: TenantRecord, changes: dict[str, Any]) -> tuple[TenantRe
     signs in with exactly one credential.
     """
     if changes.get("secret_env") is not None:
-        changes = {**changes, "certificate": None}
+        changes = {**changes, "certificate": None, "certificate_passphrase_env": None}
     elif changes.get("certificate") is not None:
         changes = {**changes, "secret_env": None}
     known = {item.name for item in fields(TenantRecord)}
@@ -70,6 +70,9 @@ def edit_record(record: TenantRecord, changes: dict[str, Any]) -> tuple[TenantRe
     if unknown:
         raise UsageError(f"cannot edit {', '.join(sorted(unknown))}")
     edited = replace(record, **changes)
+    if edited.certificate_passphrase_env and not edited.certificate:
+        raise UsageError("--certificate-passphrase-env needs a certificate: give "
+                         "--certificate as well")
     changed = [name for name in sorted(known) if getattr(edited, name) != getattr(record, name)]
     return edited, changed
 

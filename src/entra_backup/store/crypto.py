@@ -2,8 +2,10 @@
 
 * The 64-byte master key never encrypts anything itself. HKDF-SHA256 derives one key per
   purpose from it (:class:`RepositoryKeys`): the blob-id key, the data root key, the
-  config MAC key, and the MAC keys of saved restore plans and restore journals (files kept
-  outside the repository, which only a holder of the master key can make or change).
+  config MAC key, the MAC keys of saved restore plans and restore journals (files kept
+  outside the repository, which only a holder of the master key can make or change), and
+  the key of the catalog's version hashes (the catalog is not encrypted, so an unkeyed hash
+  of a document would let its reader confirm a guessed document).
 * The export-signing key is an Ed25519 key whose 32-byte seed HKDF derives the same way:
   every export of one repository is signed by the same key, and anyone holding the master
   key can recreate it, so it needs no storage of its own.
@@ -67,6 +69,7 @@ class RepositoryKeys:
     config_mac_key: bytes = field(repr=False)
     plan_mac_key: bytes = field(repr=False)
     journal_mac_key: bytes = field(repr=False)
+    catalog_hash_key: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master_key: bytes, repo_id: bytes) -> RepositoryKeys:
@@ -82,6 +85,8 @@ class RepositoryKeys:
             plan_mac_key=hkdf(master_key, "entra-backup restore-plan-mac v1", salt=repo_id),
             journal_mac_key=hkdf(master_key, "entra-backup restore-journal-mac v1",
                                  salt=repo_id),
+            catalog_hash_key=hkdf(master_key, "entra-backup catalog-version-hash v1",
+                                  salt=repo_id),
         )
 
     def blob_id(self, kind: int, plaintext: bytes) -> bytes:

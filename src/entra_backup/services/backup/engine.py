@@ -129,7 +129,7 @@ async def run_backup(client: GraphClient, repo: Repository, tenant: str, scope: 
     await client.authenticate()
     objects = await resolve(scope, client)
     with _estimating(space):
-        log = VersionLog()
+        log = VersionLog(catalog_sync.catalog_hasher(repo))
     try:
         try:
             writer = repo.writer(tenant)

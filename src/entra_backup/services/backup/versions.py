@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from entra_backup.catalog import ObjectVersion
-from entra_backup.catalog.fields import version_hash
+from entra_backup.catalog.fields import VersionHasher
 from entra_backup.services.backup.spool_cipher import SpoolCipher
 from entra_backup.services.backup.spool_space import create_spool_db, reporting_full_disk
 from entra_backup.services.leftovers import VERSIONS_PREFIX
@@ -35,7 +35,8 @@ def _describe() -> str:
 class VersionLog:
     """Versions and removals per type, in a temporary file."""
 
-    def __init__(self) -> None:
+    def __init__(self, version_hash: VersionHasher) -> None:
+        self._hash = version_hash
         self._parent = Path(tempfile.gettempdir())
         self._dir, self._db = create_spool_db(
             self._parent, VERSIONS_PREFIX,
@@ -48,7 +49,7 @@ class VersionLog:
 
     def add(self, type_name: str, object_id: str, document: Mapping[str, Any]) -> str:
         """Log one object's version; return its hash."""
-        digest = version_hash(document)
+        digest = self._hash(document)
         fields = {key: document[key] for key in SEARCH_KEYS if key in document}
         sealed = self._cipher.seal(orjson.dumps(fields), f"{type_name}/{object_id}")
         with reporting_full_disk(self._parent, _describe):
